@@ -1,0 +1,28 @@
+namespace Wharf.Distribution;
+
+/// <summary>The manifest media types of the Docker and OCI specifications.</summary>
+public static class MediaTypes
+{
+    public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+    public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
+    public const string DockerSchema1 = "application/vnd.docker.distribution.manifest.v1+json";
+    public const string DockerSchema1Signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
+    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
+    public const string OciEmpty = "application/vnd.oci.empty.v1+json";
+    public const string OctetStream = "application/octet-stream";
+
+    public static bool IsImageManifest(string mediaType) => mediaType is OciManifest or DockerManifest;
+
+    public static bool IsIndex(string mediaType) => mediaType is OciIndex or DockerManifestList;
+
+    public static bool IsManifest(string mediaType) => IsImageManifest(mediaType) || IsIndex(mediaType);
+
+    public static bool IsSchema1(string mediaType) => mediaType is DockerSchema1 or DockerSchema1Signed;
+
+    /// <summary>Layers that registries are not expected to hold (the image-spec's non-distributable
+    /// layers and Docker's foreign layers): a manifest may reference them without the blob.</summary>
+    public static bool IsNonDistributableLayer(string mediaType) =>
+        mediaType.Contains(".nondistributable.", StringComparison.Ordinal)
+        || mediaType.StartsWith("application/vnd.docker.image.rootfs.foreign.", StringComparison.Ordinal);
+}

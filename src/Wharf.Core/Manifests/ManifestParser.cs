@@ -1,0 +1,169 @@
+using System.Text.Json;
+using Wharf.Distribution;
+
+namespace Wharf.Manifests;
+
+/// <summary>
+/// Parses and validates the four manifest formats the registry stores: Docker schema2 manifest
+/// and manifest list, OCI image manifest and index (artifacts included). The bytes are never
+/// rewritten; parsing only extracts what the registry must check and index.
+/// </summary>
+public static class ManifestParser
+{
+    /// <summary>The largest manifest accepted; the distribution spec suggests 4 MiB.</summary>
+    public const int MaxManifestBytes = 4 * 1024 * 1024;
+
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    /// <param name="contentType">The request's Content-Type, parameters allowed; may be null.</param>
+    public static ParsedManifest Parse(ReadOnlyMemory<byte> body, string? contentType)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, Options);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid($"manifest is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid("manifest must be a JSON object");
+            }
+            var mediaType = ResolveMediaType(root, contentType);
+            var schemaVersion = root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var v) ? v : (int?)null;
+            if (schemaVersion != 2)
+            {
+                throw Invalid("schemaVersion must be 2");
+            }
+            var artifactType = OptionalString(root, "artifactType");
+            var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject") : null;
+            var annotations = root.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object ? a.GetRawText() : null;
+
+            if (MediaTypes.IsIndex(mediaType))
+            {
+                return new ParsedManifest
+                {
+                    MediaType = mediaType,
+                    Manifests = ReadDescriptorArray(root, "manifests", required: true),
+                    Subject = subject,
+                    ArtifactType = artifactType,
+                    AnnotationsJson = annotations,
+                };
+            }
+
+            if (!root.TryGetProperty("config", out var configElement))
+            {
+                throw Invalid("an image manifest must have a config descriptor");
+            }
+            var config = ReadDescriptor(configElement, "config");
+            return new ParsedManifest
+            {
+                MediaType = mediaType,
+                Config = config,
+                Layers = ReadDescriptorArray(root, "layers", required: mediaType == MediaTypes.DockerManifest),
+                Subject = subject,
+                ArtifactType = artifactType ?? config.MediaType,
+                AnnotationsJson = annotations,
+            };
+        }
+    }
+
+    /// <summary>Strips parameters (<c>; charset=utf-8</c>) and whitespace from a Content-Type.</summary>
+    public static string? NormalizeContentType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return null;
+        }
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semicolon >= 0 ? contentType[..semicolon] : contentType).Trim().ToLowerInvariant();
+    }
+
+    // The Content-Type names the format; the body's mediaType, when present, must agree with it.
+    // A client that sends no specific Content-Type is taken at the body's word.
+    private static string ResolveMediaType(JsonElement root, string? contentType)
+    {
+        var declared = OptionalString(root, "mediaType");
+        var header = NormalizeContentType(contentType);
+        if (header is null or "application/json" or MediaTypes.OctetStream)
+        {
+            header = null;
+        }
+        var mediaType = header ?? declared ?? throw Invalid("the manifest's media type is unknown: send it as Content-Type");
+        if (MediaTypes.IsSchema1(mediaType) || (declared is not null && MediaTypes.IsSchema1(declared)))
+        {
+            throw Invalid("Docker schema1 manifests are not supported: push a schema2 or OCI manifest");
+        }
+        if (!MediaTypes.IsManifest(mediaType))
+        {
+            throw Invalid($"unsupported manifest media type '{InputText.Clip(mediaType)}'");
+        }
+        if (declared is not null && declared != mediaType)
+        {
+            throw Invalid($"Content-Type '{mediaType}' does not match the manifest's mediaType '{InputText.Clip(declared)}'");
+        }
+        return mediaType;
+    }
+
+    private static List<Descriptor> ReadDescriptorArray(JsonElement root, string property, bool required)
+    {
+        if (!root.TryGetProperty(property, out var array) || array.ValueKind == JsonValueKind.Null)
+        {
+            return required ? throw Invalid($"'{property}' is required") : [];
+        }
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid($"'{property}' must be an array");
+        }
+        var list = new List<Descriptor>(array.GetArrayLength());
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            list.Add(ReadDescriptor(item, $"{property}[{i++}]"));
+        }
+        return list;
+    }
+
+    private static Descriptor ReadDescriptor(JsonElement element, string where)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid($"{where} must be a descriptor object");
+        }
+        var mediaType = OptionalString(element, "mediaType") ?? throw Invalid($"{where}.mediaType is required");
+        var digestText = OptionalString(element, "digest") ?? throw Invalid($"{where}.digest is required");
+        if (!Digest.TryParse(digestText, out var digest))
+        {
+            throw Invalid($"{where}.digest '{InputText.Clip(digestText)}' is not a valid digest");
+        }
+        if (!element.TryGetProperty("size", out var sizeElement) || sizeElement.ValueKind != JsonValueKind.Number
+            || !sizeElement.TryGetInt64(out var size) || size < 0)
+        {
+            throw Invalid($"{where}.size must be a non-negative integer");
+        }
+        var hasUrls = element.TryGetProperty("urls", out var urls) && urls.ValueKind == JsonValueKind.Array && urls.GetArrayLength() > 0;
+        return new Descriptor(mediaType, digest, size)
+        {
+            ArtifactType = OptionalString(element, "artifactType"),
+            HasUrls = hasUrls,
+        };
+    }
+
+    private static string? OptionalString(JsonElement element, string property)
+    {
+        if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw Invalid($"'{property}' must be a string");
+    }
+
+    private static RegistryException Invalid(string detail) => new(ErrorCode.ManifestInvalid, detail);
+}

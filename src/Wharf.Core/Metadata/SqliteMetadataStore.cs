@@ -1,0 +1,348 @@
+using System.Data;
+using Microsoft.Data.Sqlite;
+using Wharf.Distribution;
+using Wharf.Manifests;
+using Wharf.Storage;
+
+namespace Wharf.Metadata;
+
+/// <summary>
+/// The embedded metadata store: one SQLite file in WAL mode. Readers run concurrently on pooled
+/// connections; writers are serialised in-process (SQLite allows one writer at a time anyway, and
+/// waiting on a semaphore is cheaper than spinning on SQLITE_BUSY).
+/// </summary>
+public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
+{
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly TimeProvider _time;
+
+    public SqliteMetadataStore(string databaseFile, TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databaseFile,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        Migrate();
+    }
+
+    /// <summary>The schema version this database is at (number of migrations applied).</summary>
+    public int SchemaVersion
+    {
+        get
+        {
+            using var connection = Open();
+            return Convert.ToInt32(Scalar(connection, null, "PRAGMA user_version"));
+        }
+    }
+
+    private void Migrate()
+    {
+        using var connection = Open();
+        // WAL lets readers proceed while one writer commits; the mode persists in the file.
+        Execute(connection, null, "PRAGMA journal_mode=WAL");
+        var version = Convert.ToInt32(Scalar(connection, null, "PRAGMA user_version"));
+        for (var i = version; i < SqliteSchema.Migrations.Length; i++)
+        {
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, transaction, SqliteSchema.Migrations[i]);
+            Execute(connection, transaction, $"PRAGMA user_version = {i + 1}");
+            transaction.Commit();
+        }
+    }
+
+    // --- Blobs and repository links ---
+
+    public async Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, null, """
+            SELECT b.size FROM repository_blobs rb
+            JOIN repositories r ON r.id = rb.repository_id
+            JOIN blobs b ON b.digest = rb.digest
+            WHERE r.name = $repository AND rb.digest = $digest
+            """, ("$repository", repository.Value), ("$digest", digest.ToString()));
+        var result = await command.ExecuteScalarAsync(cancellationToken);
+        return result is null or DBNull ? null : Convert.ToInt64(result);
+    }
+
+    public Task LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) =>
+        {
+            var repositoryId = EnsureRepository(connection, transaction, repository);
+            EnsureBlob(connection, transaction, digest, size);
+            Execute(connection, transaction, """
+                INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($id, $digest, $now)
+                ON CONFLICT DO NOTHING
+                """, ("$id", repositoryId), ("$digest", digest.ToString()), ("$now", Now()));
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => Execute(connection, transaction, """
+            DELETE FROM repository_blobs
+            WHERE digest = $digest AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
+            """, ("$repository", repository.Value), ("$digest", digest.ToString())) > 0, cancellationToken);
+
+    public async Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        return await FindMissingAsync(connection, """
+            SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+            WHERE r.name = $repository AND rb.digest = $digest
+            """, repository, digests, cancellationToken);
+    }
+
+    // --- Manifests and tags ---
+
+    public async Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
+    {
+        const string Columns = "m.digest, m.media_type, m.size, m.subject_digest, m.artifact_type, m.annotations";
+        await using var connection = Open();
+        await using var command = reference.IsDigest
+            ? Command(connection, null, $"""
+                SELECT {Columns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+                WHERE r.name = $repository AND m.digest = $reference
+                """, ("$repository", repository.Value), ("$reference", reference.Digest.ToString()!))
+            : Command(connection, null, $"""
+                SELECT {Columns} FROM tags t
+                JOIN repositories r ON r.id = t.repository_id
+                JOIN manifests m ON m.id = t.manifest_id
+                WHERE r.name = $repository AND t.name = $reference
+                """, ("$repository", repository.Value), ("$reference", reference.TagName!));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new ManifestRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2))
+        {
+            Subject = reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
+            ArtifactType = reader.IsDBNull(4) ? null : reader.GetString(4),
+            AnnotationsJson = reader.IsDBNull(5) ? null : reader.GetString(5),
+        };
+    }
+
+    public async Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        return await FindMissingAsync(connection, """
+            SELECT 1 FROM manifests m JOIN repositories r ON r.id = m.repository_id
+            WHERE r.name = $repository AND m.digest = $digest
+            """, repository, digests, cancellationToken);
+    }
+
+    public Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, string? tag, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) =>
+        {
+            var repositoryId = EnsureRepository(connection, transaction, repository);
+            // The manifest's bytes are a blob like any other; recording it lets GC account for them.
+            EnsureBlob(connection, transaction, manifest.Digest, manifest.Size);
+            var now = Now();
+            var existing = Scalar(connection, transaction, "SELECT id FROM manifests WHERE repository_id = $id AND digest = $digest",
+                ("$id", repositoryId), ("$digest", manifest.Digest.ToString()));
+            long manifestId;
+            if (existing is long id)
+            {
+                manifestId = id;
+            }
+            else
+            {
+                manifestId = Convert.ToInt64(Scalar(connection, transaction, """
+                    INSERT INTO manifests (repository_id, digest, media_type, size, subject_digest, artifact_type, annotations, created_at)
+                    VALUES ($id, $digest, $mediaType, $size, $subject, $artifactType, $annotations, $now)
+                    RETURNING id
+                    """,
+                    ("$id", repositoryId), ("$digest", manifest.Digest.ToString()), ("$mediaType", manifest.MediaType),
+                    ("$size", manifest.Size), ("$subject", manifest.Subject?.ToString()), ("$artifactType", manifest.ArtifactType),
+                    ("$annotations", manifest.AnnotationsJson), ("$now", now)));
+                using var insert = Command(connection, transaction,
+                    "INSERT INTO manifest_references (manifest_id, digest, kind) VALUES ($manifest, $digest, $kind) ON CONFLICT DO NOTHING",
+                    ("$manifest", manifestId), ("$digest", ""), ("$kind", 0));
+                foreach (var (digest, kind) in references)
+                {
+                    insert.Parameters["$digest"].Value = digest.ToString();
+                    insert.Parameters["$kind"].Value = (int)kind;
+                    insert.ExecuteNonQuery();
+                }
+            }
+            if (tag is not null)
+            {
+                Execute(connection, transaction, """
+                    INSERT INTO tags (repository_id, name, manifest_id, updated_at) VALUES ($id, $tag, $manifest, $now)
+                    ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, updated_at = excluded.updated_at
+                    """, ("$id", repositoryId), ("$tag", tag), ("$manifest", manifestId), ("$now", now));
+            }
+            return true;
+        }, cancellationToken);
+
+    public Task<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
+        // Tags and references go with the manifest (ON DELETE CASCADE).
+        WriteAsync((connection, transaction) => Execute(connection, transaction, """
+            DELETE FROM manifests
+            WHERE digest = $digest AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
+            """, ("$repository", repository.Value), ("$digest", digest.ToString())) > 0, cancellationToken);
+
+    public Task<bool> DeleteTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => Execute(connection, transaction, """
+            DELETE FROM tags
+            WHERE name = $tag AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
+            """, ("$repository", repository.Value), ("$tag", tag)) > 0, cancellationToken);
+
+    public async Task<Page<string>?> ListTagsAsync(RepositoryName repository, int? limit, string? last, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        var repositoryId = Scalar(connection, null, "SELECT id FROM repositories WHERE name = $name", ("$name", repository.Value));
+        if (repositoryId is not long id)
+        {
+            return null;
+        }
+        await using var command = Command(connection, null,
+            "SELECT name FROM tags WHERE repository_id = $id AND name > $last ORDER BY name LIMIT $limit",
+            ("$id", id), ("$last", last ?? ""), ("$limit", QueryLimit(limit)));
+        return await ReadPageAsync(command, limit, cancellationToken);
+    }
+
+    public async Task<Page<string>> ListRepositoriesAsync(int? limit, string? last, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, null,
+            "SELECT name FROM repositories WHERE name > $last ORDER BY name LIMIT $limit",
+            ("$last", last ?? ""), ("$limit", QueryLimit(limit)));
+        return await ReadPageAsync(command, limit, cancellationToken);
+    }
+
+    // --- Upload sessions ---
+
+    public Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => Execute(connection, transaction,
+            "INSERT INTO uploads (id, repository, started_at) VALUES ($id, $repository, $startedAt)",
+            ("$id", session.Id.Value), ("$repository", session.Repository.Value), ("$startedAt", session.StartedAt.ToUnixTimeMilliseconds())), cancellationToken);
+
+    public async Task<UploadSession?> GetUploadAsync(UploadId id, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, null, "SELECT repository, started_at FROM uploads WHERE id = $id", ("$id", id.Value));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new UploadSession(id, RepositoryName.Parse(reader.GetString(0)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)));
+    }
+
+    public Task DeleteUploadAsync(UploadId id, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => Execute(connection, transaction, "DELETE FROM uploads WHERE id = $id", ("$id", id.Value)), cancellationToken);
+
+    public void Dispose()
+    {
+        _writeLock.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+
+    // --- Helpers ---
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    {
+        // A write, once begun, is finished even if the client goes away: the bytes it records are
+        // already durable, and a half-done request must not leave them unrecorded.
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = Open();
+            using var transaction = connection.BeginTransaction(IsolationLevel.Serializable);
+            var result = work(connection, transaction);
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private long EnsureRepository(SqliteConnection connection, SqliteTransaction transaction, RepositoryName repository) =>
+        Convert.ToInt64(Scalar(connection, transaction, """
+            INSERT INTO repositories (name, created_at) VALUES ($name, $now)
+            ON CONFLICT (name) DO UPDATE SET name = excluded.name
+            RETURNING id
+            """, ("$name", repository.Value), ("$now", Now())));
+
+    private void EnsureBlob(SqliteConnection connection, SqliteTransaction transaction, Digest digest, long size) =>
+        Execute(connection, transaction, "INSERT INTO blobs (digest, size, created_at) VALUES ($digest, $size, $now) ON CONFLICT DO NOTHING",
+            ("$digest", digest.ToString()), ("$size", size), ("$now", Now()));
+
+    private static async Task<IReadOnlyList<Digest>> FindMissingAsync(SqliteConnection connection, string existsQuery, RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
+    {
+        var missing = new List<Digest>();
+        await using var command = Command(connection, null, existsQuery, ("$repository", repository.Value), ("$digest", ""));
+        foreach (var digest in digests.Distinct())
+        {
+            command.Parameters["$digest"].Value = digest.ToString();
+            if (await command.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                missing.Add(digest);
+            }
+        }
+        return missing;
+    }
+
+    // One row more than asked for tells whether another page follows.
+    private static long QueryLimit(int? limit) => limit is { } n ? (long)n + 1 : -1;
+
+    private static async Task<Page<string>> ReadPageAsync(SqliteCommand command, int? limit, CancellationToken cancellationToken)
+    {
+        var items = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(reader.GetString(0));
+        }
+        var hasMore = limit is { } n && items.Count > n;
+        if (hasMore)
+        {
+            items.RemoveAt(items.Count - 1);
+        }
+        return new Page<string>(items, hasMore);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return command.ExecuteScalar();
+    }
+}

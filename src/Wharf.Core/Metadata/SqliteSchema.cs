@@ -1,0 +1,68 @@
+namespace Wharf.Metadata;
+
+/// <summary>
+/// The SQLite schema as an ordered list of migrations. The database's <c>user_version</c> is the
+/// number of migrations applied; start-up applies the rest, each in its own transaction. Append
+/// new migrations; never edit one that has shipped.
+/// </summary>
+internal static class SqliteSchema
+{
+    public static readonly string[] Migrations =
+    [
+        // 1: the initial schema.
+        """
+        CREATE TABLE repositories (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            created_at  INTEGER NOT NULL
+        );
+        CREATE TABLE blobs (
+            digest      TEXT PRIMARY KEY,
+            size        INTEGER NOT NULL,
+            created_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        -- Which blobs each repository may read (distribution's _layers links).
+        CREATE TABLE repository_blobs (
+            repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            digest        TEXT NOT NULL REFERENCES blobs(digest),
+            created_at    INTEGER NOT NULL,
+            PRIMARY KEY (repository_id, digest)
+        ) WITHOUT ROWID;
+        CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest);
+        CREATE TABLE manifests (
+            id              INTEGER PRIMARY KEY,
+            repository_id   INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            digest          TEXT NOT NULL,
+            media_type      TEXT NOT NULL,
+            size            INTEGER NOT NULL,
+            subject_digest  TEXT,
+            artifact_type   TEXT,
+            annotations     TEXT,
+            created_at      INTEGER NOT NULL,
+            UNIQUE (repository_id, digest)
+        );
+        CREATE INDEX manifests_by_subject ON manifests(repository_id, subject_digest) WHERE subject_digest IS NOT NULL;
+        -- What each manifest points at (config, layers, child manifests, subject): for GC and referrers.
+        CREATE TABLE manifest_references (
+            manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,
+            digest      TEXT NOT NULL,
+            kind        INTEGER NOT NULL,
+            PRIMARY KEY (manifest_id, digest, kind)
+        ) WITHOUT ROWID;
+        CREATE INDEX manifest_references_by_digest ON manifest_references(digest);
+        CREATE TABLE tags (
+            repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+            name          TEXT NOT NULL,
+            manifest_id   INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,
+            updated_at    INTEGER NOT NULL,
+            PRIMARY KEY (repository_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_by_manifest ON tags(manifest_id);
+        CREATE TABLE uploads (
+            id          TEXT PRIMARY KEY,
+            repository  TEXT NOT NULL,
+            started_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ];
+}

@@ -1,0 +1,59 @@
+using Wharf.Distribution;
+using Wharf.Metadata;
+using Wharf.Storage;
+
+namespace Wharf.Registry;
+
+/// <summary>A blob as the HTTP layer serves it: a local file for zero-copy sends when the storage
+/// has one, otherwise a stream to open.</summary>
+public sealed record BlobContent(Digest Digest, long Size, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
+
+/// <summary>Blob reads, deletes and cross-repository mounts.</summary>
+public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy)
+{
+    /// <summary>The blob if <paramref name="repository"/> may read it and its bytes are present.</summary>
+    public async Task<BlobContent> GetAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
+    {
+        var size = await metadata.GetLinkedBlobSizeAsync(repository, digest, cancellationToken)
+            ?? throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
+        var path = StoragePaths.Blob(digest);
+        var localFile = storage.TryGetLocalFile(path);
+        if (localFile is null && await storage.GetSizeAsync(path, cancellationToken) is null)
+        {
+            throw new RegistryException(ErrorCode.BlobUnknown, $"the bytes of blob {digest} are missing from storage");
+        }
+        return new BlobContent(digest, size, localFile, ct => storage.OpenReadAsync(path, 0, ct));
+    }
+
+    /// <summary>Removes the repository's link to the blob. The bytes stay: other repositories may
+    /// link them, and garbage collection reclaims what nothing links.</summary>
+    public async Task DeleteAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
+    {
+        EnsureDeleteEnabled(policy);
+        if (!await metadata.UnlinkBlobAsync(repository, digest, cancellationToken))
+        {
+            throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
+        }
+    }
+
+    /// <summary>Links a blob that <paramref name="from"/> holds into <paramref name="repository"/>
+    /// without moving a byte. Returns the size, or null when <paramref name="from"/> cannot supply it.</summary>
+    public async Task<long?> TryMountAsync(RepositoryName repository, Digest digest, RepositoryName from, CancellationToken cancellationToken)
+    {
+        var size = await metadata.GetLinkedBlobSizeAsync(from, digest, cancellationToken);
+        if (size is null || await storage.GetSizeAsync(StoragePaths.Blob(digest), cancellationToken) is null)
+        {
+            return null;
+        }
+        await metadata.LinkBlobAsync(repository, digest, size.Value, CancellationToken.None);
+        return size;
+    }
+
+    internal static void EnsureDeleteEnabled(RegistryPolicy policy)
+    {
+        if (!policy.DeleteEnabled)
+        {
+            throw new RegistryException(ErrorCode.Unsupported, "deletion is disabled on this registry (Storage:Delete:Enabled)");
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Wharf.Distribution;
+using Wharf.Manifests;
+using Wharf.Metadata;
+using Wharf.Storage;
+
+namespace Wharf.Registry;
+
+/// <summary>A stored manifest as served: its record and where its unchanged bytes are.</summary>
+public sealed record ManifestContent(ManifestRecord Record, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
+
+/// <summary>The outcome of a manifest PUT.</summary>
+public sealed record PutManifestResult(Digest Digest, Digest? Subject);
+
+/// <summary>Manifest push, pull and delete. Manifests are stored byte for byte as blobs; the
+/// metadata store indexes them, their references and their tags.</summary>
+public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy)
+{
+    public async Task<ManifestContent> GetAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
+    {
+        var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
+            ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
+        var path = StoragePaths.Blob(record.Digest);
+        var localFile = storage.TryGetLocalFile(path);
+        if (localFile is null && await storage.GetSizeAsync(path, cancellationToken) is null)
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"the bytes of manifest {record.Digest} are missing from storage");
+        }
+        return new ManifestContent(record, localFile, ct => storage.OpenReadAsync(path, 0, ct));
+    }
+
+    public async Task<PutManifestResult> PutAsync(RepositoryName repository, Reference reference, Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
+    {
+        if (contentLength > ManifestParser.MaxManifestBytes)
+        {
+            throw TooLarge();
+        }
+        var bytes = await ReadBoundedAsync(body, cancellationToken);
+
+        var algorithm = reference.Digest?.Algorithm ?? Digest.Sha256;
+        var digest = Digest.FromHash(algorithm, algorithm == Digest.Sha256 ? SHA256.HashData(bytes) : SHA512.HashData(bytes));
+        if (reference.Digest is { } claimed && claimed != digest)
+        {
+            throw new RegistryException(ErrorCode.DigestInvalid, $"the manifest's digest is {digest}, not {claimed}");
+        }
+
+        var manifest = ManifestParser.Parse(bytes, contentType);
+        await EnsureReferencesExistAsync(repository, manifest, cancellationToken);
+
+        // Bytes first, then the metadata that makes them visible.
+        var path = StoragePaths.Blob(digest);
+        if (await storage.GetSizeAsync(path, cancellationToken) is null)
+        {
+            await WriteBlobAsync(repository, path, bytes);
+        }
+        var record = new ManifestRecord(digest, manifest.MediaType, bytes.Length)
+        {
+            Subject = manifest.Subject?.Digest,
+            ArtifactType = manifest.ArtifactType,
+            AnnotationsJson = manifest.AnnotationsJson,
+        };
+        await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), reference.TagName, CancellationToken.None);
+        return new PutManifestResult(digest, record.Subject);
+    }
+
+    /// <summary>By digest: the manifest and every tag that points at it. By tag: that tag only.</summary>
+    public async Task DeleteAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
+    {
+        BlobService.EnsureDeleteEnabled(policy);
+        var deleted = reference.Digest is { } digest
+            ? await metadata.DeleteManifestAsync(repository, digest, cancellationToken)
+            : await metadata.DeleteTagAsync(repository, reference.TagName!, cancellationToken);
+        if (!deleted)
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
+        }
+    }
+
+    private async Task EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)
+    {
+        var blobs = manifest.RequiredBlobs.Select(d => d.Digest).ToList();
+        if (blobs.Count > 0)
+        {
+            var missing = await metadata.FindUnlinkedBlobsAsync(repository, blobs, cancellationToken);
+            if (missing.Count > 0)
+            {
+                throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"blob {missing[0]} is not in repository {repository}" + More(missing.Count));
+            }
+        }
+        if (manifest.Manifests.Count > 0)
+        {
+            var missing = await metadata.FindMissingManifestsAsync(repository, manifest.Manifests.Select(d => d.Digest).ToList(), cancellationToken);
+            if (missing.Count > 0)
+            {
+                throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"manifest {missing[0]} is not in repository {repository}" + More(missing.Count));
+            }
+        }
+    }
+
+    private static string More(int count) => count > 1 ? $" (and {count - 1} more missing)" : "";
+
+    private async Task WriteBlobAsync(RepositoryName repository, string path, byte[] bytes)
+    {
+        var id = UploadId.New();
+        var staged = StoragePaths.UploadData(repository, id);
+        try
+        {
+            await using (var writer = await storage.OpenAppendWriterAsync(staged, CancellationToken.None))
+            {
+                await writer.WriteAsync(bytes, CancellationToken.None);
+                await writer.CommitAsync(CancellationToken.None);
+            }
+            await storage.MoveAsync(staged, path, CancellationToken.None);
+        }
+        finally
+        {
+            await storage.DeleteAsync(StoragePaths.UploadDirectory(repository, id), CancellationToken.None);
+        }
+    }
+
+    // Reads at most MaxManifestBytes: a body that claims no length is still never buffered past it.
+    private static async Task<byte[]> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            var filled = 0;
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    if (buffer.Length > ManifestParser.MaxManifestBytes)
+                    {
+                        throw TooLarge();
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, ManifestParser.MaxManifestBytes + 1));
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+                filled += read;
+                if (filled > ManifestParser.MaxManifestBytes)
+                {
+                    throw TooLarge();
+                }
+            }
+            return buffer.AsSpan(0, filled).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Distribution spec: a registry may refuse a large manifest, with 413.
+    private static RegistryException TooLarge() =>
+        new(ErrorCode.ManifestInvalid, $"manifest is larger than {ManifestParser.MaxManifestBytes} bytes", status: 413);
+}

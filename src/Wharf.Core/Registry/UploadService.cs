@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Wharf.Distribution;
+using Wharf.Metadata;
+using Wharf.Storage;
+
+namespace Wharf.Registry;
+
+/// <summary>Where an upload stands: its id and how many bytes it holds.</summary>
+public readonly record struct UploadStatus(UploadId Id, long Size)
+{
+    /// <summary>The spec's <c>Range</c> header value: the inclusive range of bytes received.</summary>
+    public string RangeHeader => RangeOf(Size);
+
+    // "0-0" for an empty upload is the registry convention clients expect.
+    public static string RangeOf(long size) => size == 0 ? "0-0" : $"0-{size - 1}";
+}
+
+/// <summary>A blob that has been committed: its digest and size.</summary>
+public readonly record struct CommittedBlob(Digest Digest, long Size);
+
+/// <summary>
+/// Blob uploads: monolithic, chunked and streamed. Bytes are hashed as they are written, in one
+/// pass; the SHA-256 state of each session stays in memory between chunks and is rebuilt from
+/// the stored bytes when it is missing (after a restart) or doubtful (after a failed chunk).
+/// Chunks of one session are applied one at a time.
+/// </summary>
+public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<UploadId, SessionState> _sessions = new();
+
+    public async Task<UploadStatus> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
+    {
+        var id = UploadId.New();
+        await metadata.CreateUploadAsync(new UploadSession(id, repository, time.GetUtcNow()), cancellationToken);
+        return new UploadStatus(id, 0);
+    }
+
+    public async Task<UploadStatus> GetStatusAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
+    {
+        var session = await FindAsync(repository, id, cancellationToken);
+        var size = await storage.GetSizeAsync(StoragePaths.UploadData(repository, session.Id), cancellationToken) ?? 0;
+        return new UploadStatus(session.Id, size);
+    }
+
+    /// <summary>Appends a chunk (with <paramref name="range"/>) or a stream (without).</summary>
+    public async Task<UploadStatus> AppendAsync(RepositoryName repository, string id, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    {
+        var session = await FindAsync(repository, id, cancellationToken);
+        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            var size = await AppendLockedAsync(session, state, body, range, contentLength, cancellationToken);
+            return new UploadStatus(session.Id, size);
+        }
+        finally
+        {
+            state.Lock.Release();
+        }
+    }
+
+    /// <summary>Completes an upload, with an optional last chunk, and commits the blob under
+    /// <paramref name="expected"/> if the bytes match it.</summary>
+    public async Task<CommittedBlob> CompleteAsync(RepositoryName repository, string id, Digest expected, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    {
+        var session = await FindAsync(repository, id, cancellationToken);
+        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            var size = await AppendLockedAsync(session, state, body, range, contentLength, cancellationToken);
+            var path = StoragePaths.UploadData(repository, session.Id);
+            var actual = expected.Algorithm == Digest.Sha256
+                ? Digest.FromHash(Digest.Sha256, state.Hash!.GetCurrentHash())
+                : await HashStoredAsync(path, size, expected.Algorithm, cancellationToken);
+            VerifyDigest(expected, actual);
+            var blob = await CommitAsync(repository, path, actual, size);
+            await metadata.DeleteUploadAsync(session.Id, CancellationToken.None);
+            await storage.DeleteAsync(StoragePaths.UploadDirectory(repository, session.Id), CancellationToken.None);
+            Forget(session.Id, state);
+            return blob;
+        }
+        finally
+        {
+            state.Lock.Release();
+        }
+    }
+
+    /// <summary>A whole blob in one request (<c>POST ?digest=</c>): staged, verified, committed.</summary>
+    public async Task<CommittedBlob> UploadMonolithicAsync(RepositoryName repository, Digest expected, Stream body, CancellationToken cancellationToken)
+    {
+        // A single-request upload needs no session row: if the server dies mid-way, the staged
+        // file is an orphan under _uploads that the upload purge removes.
+        var id = UploadId.New();
+        var path = StoragePaths.UploadData(repository, id);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashingCopy.AlgorithmFor(expected.Algorithm));
+            long size;
+            await using (var writer = await storage.OpenAppendWriterAsync(path, cancellationToken))
+            {
+                await HashingCopy.CopyAsync(body, writer, hash, cancellationToken);
+                await writer.CommitAsync(cancellationToken);
+                size = writer.Size;
+            }
+            VerifyDigest(expected, Digest.FromHash(expected.Algorithm, hash.GetCurrentHash()));
+            return await CommitAsync(repository, path, expected, size);
+        }
+        finally
+        {
+            await storage.DeleteAsync(StoragePaths.UploadDirectory(repository, id), CancellationToken.None);
+        }
+    }
+
+    public async Task CancelAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
+    {
+        var session = await FindAsync(repository, id, cancellationToken);
+        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            await metadata.DeleteUploadAsync(session.Id, CancellationToken.None);
+            await storage.DeleteAsync(StoragePaths.UploadDirectory(repository, session.Id), CancellationToken.None);
+            Forget(session.Id, state);
+        }
+        finally
+        {
+            state.Lock.Release();
+        }
+    }
+
+    private async Task<long> AppendLockedAsync(UploadSession session, SessionState state, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    {
+        var path = StoragePaths.UploadData(session.Repository, session.Id);
+        await using var writer = await storage.OpenAppendWriterAsync(path, cancellationToken);
+        var offset = writer.Size;
+        if (range is { } r)
+        {
+            if (r.Start != offset)
+            {
+                // Distribution spec: an out-of-order chunk is answered 416 with the current Range.
+                throw new RegistryException(ErrorCode.RangeInvalid, $"chunk starts at {r.Start} but the upload holds {offset} bytes")
+                {
+                    Headers = new Dictionary<string, string>
+                    {
+                        ["Range"] = UploadStatus.RangeOf(offset),
+                        ["Location"] = $"/v2/{session.Repository}/blobs/uploads/{session.Id}",
+                        ["Docker-Upload-UUID"] = session.Id.Value,
+                    },
+                };
+            }
+            if (contentLength is { } length && length != r.Length)
+            {
+                throw new RegistryException(ErrorCode.SizeInvalid, $"Content-Range {r.Start}-{r.End} is {r.Length} bytes but Content-Length is {length}");
+            }
+        }
+        if (state.Hash is null || state.HashedBytes != offset)
+        {
+            // No hash state for these bytes (first chunk after a restart, or after a failed chunk):
+            // rebuild it from what is stored.
+            state.Reset();
+            state.Hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await HashingCopy.HashStoredAsync(storage, path, offset, state.Hash, cancellationToken);
+            state.HashedBytes = offset;
+        }
+        try
+        {
+            var copied = await HashingCopy.CopyAsync(body, writer, state.Hash, cancellationToken);
+            if (range is { } chunk && copied != chunk.Length)
+            {
+                throw new RegistryException(ErrorCode.SizeInvalid, $"Content-Range announced {chunk.Length} bytes but the body had {copied}");
+            }
+            await writer.CommitAsync(cancellationToken);
+            state.HashedBytes = writer.Size;
+            return writer.Size;
+        }
+        catch
+        {
+            // The writer drops the partial chunk; the hash has seen it, so it must go too.
+            state.Reset();
+            throw;
+        }
+    }
+
+    private async Task<CommittedBlob> CommitAsync(RepositoryName repository, string stagedPath, Digest digest, long size)
+    {
+        // From here on the client's departure changes nothing: bytes first, then the metadata
+        // that makes them visible, so a crash between the two leaves only unreferenced bytes.
+        await storage.MoveAsync(stagedPath, StoragePaths.Blob(digest), CancellationToken.None);
+        await metadata.LinkBlobAsync(repository, digest, size, CancellationToken.None);
+        return new CommittedBlob(digest, size);
+    }
+
+    private async Task<Digest> HashStoredAsync(string path, long size, string algorithm, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashingCopy.AlgorithmFor(algorithm));
+        await HashingCopy.HashStoredAsync(storage, path, size, hash, cancellationToken);
+        return Digest.FromHash(algorithm, hash.GetCurrentHash());
+    }
+
+    private static void VerifyDigest(Digest expected, Digest actual)
+    {
+        if (expected != actual)
+        {
+            throw new RegistryException(ErrorCode.DigestInvalid, $"the uploaded content has digest {actual}, not {expected}");
+        }
+    }
+
+    private async Task<UploadSession> FindAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
+    {
+        if (!UploadId.TryParse(id, out var uploadId))
+        {
+            throw new RegistryException(ErrorCode.BlobUploadUnknown, $"'{InputText.Clip(id)}' is not an upload id");
+        }
+        var session = await metadata.GetUploadAsync(uploadId, cancellationToken);
+        if (session is null || session.Repository != repository)
+        {
+            throw new RegistryException(ErrorCode.BlobUploadUnknown, $"upload {uploadId} is not in progress in repository {repository}");
+        }
+        return session;
+    }
+
+    private void Forget(UploadId id, SessionState state)
+    {
+        _sessions.TryRemove(new KeyValuePair<UploadId, SessionState>(id, state));
+        state.Reset();
+    }
+
+    private sealed class SessionState
+    {
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+        public IncrementalHash? Hash { get; set; }
+        public long HashedBytes { get; set; }
+
+        public void Reset()
+        {
+            Hash?.Dispose();
+            Hash = null;
+            HashedBytes = 0;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using Wharf.Distribution;
+using Wharf.Registry;
+
+namespace Wharf.Api;
+
+/// <summary><c>/v2/&lt;name&gt;/blobs/&lt;digest&gt;</c>: GET, HEAD and DELETE.</summary>
+internal static class BlobEndpoints
+{
+    public static async Task GetAsync(HttpContext context, string name, string digestText)
+    {
+        var repository = RepositoryName.Parse(name);
+        var digest = Digest.Parse(digestText);
+        var blob = await context.RequestServices.GetRequiredService<BlobService>().GetAsync(repository, digest, context.RequestAborted);
+        await ContentResults.SendAsync(context, digest, MediaTypes.OctetStream, blob.LocalFile, blob.OpenAsync, enableRanges: true, ErrorCode.BlobUnknown);
+    }
+
+    public static async Task DeleteAsync(HttpContext context, string name, string digestText)
+    {
+        var repository = RepositoryName.Parse(name);
+        var digest = Digest.Parse(digestText);
+        await context.RequestServices.GetRequiredService<BlobService>().DeleteAsync(repository, digest, context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json;
+using Wharf.Registry;
+
+namespace Wharf.Api;
+
+/// <summary><c>GET /v2/_catalog</c>.</summary>
+internal static class CatalogEndpoints
+{
+    public static async Task ListAsync(HttpContext context)
+    {
+        var pagination = Pagination.FromQuery(context);
+        var page = await context.RequestServices.GetRequiredService<ListingService>().ListRepositoriesAsync(pagination.N, pagination.Last, context.RequestAborted);
+        pagination.AddNextLink(context, "/v2/_catalog", page);
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, new Catalog(page.Items), ApiJson.Default.Catalog, context.RequestAborted);
+    }
+}

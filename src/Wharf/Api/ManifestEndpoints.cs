@@ -1,0 +1,42 @@
+using Wharf.Distribution;
+using Wharf.Registry;
+
+namespace Wharf.Api;
+
+/// <summary><c>/v2/&lt;name&gt;/manifests/&lt;reference&gt;</c>: GET, HEAD, PUT and DELETE.</summary>
+internal static class ManifestEndpoints
+{
+    public static async Task GetAsync(HttpContext context, string name, string referenceText)
+    {
+        var repository = RepositoryName.Parse(name);
+        var reference = Reference.Parse(referenceText);
+        var manifest = await context.RequestServices.GetRequiredService<ManifestService>().GetAsync(repository, reference, context.RequestAborted);
+        await ContentResults.SendAsync(context, manifest.Record.Digest, manifest.Record.MediaType, manifest.LocalFile, manifest.OpenAsync, enableRanges: false, ErrorCode.ManifestUnknown);
+    }
+
+    public static async Task PutAsync(HttpContext context, string name, string referenceText)
+    {
+        var repository = RepositoryName.Parse(name);
+        var reference = Reference.Parse(referenceText);
+        var result = await context.RequestServices.GetRequiredService<ManifestService>().PutAsync(
+            repository, reference, context.Request.Body, context.Request.ContentLength, context.Request.ContentType, context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status201Created;
+        context.Response.Headers.Location = $"/v2/{repository}/manifests/{result.Digest}";
+        context.Response.Headers[RegistryHeaders.ContentDigest] = result.Digest.ToString();
+        if (result.Subject is { } subject)
+        {
+            // OCI distribution 1.1: tells the client this registry indexes referrers itself.
+            context.Response.Headers[RegistryHeaders.OciSubject] = subject.ToString();
+        }
+        context.Response.ContentLength = 0;
+    }
+
+    public static async Task DeleteAsync(HttpContext context, string name, string referenceText)
+    {
+        var repository = RepositoryName.Parse(name);
+        var reference = Reference.Parse(referenceText);
+        await context.RequestServices.GetRequiredService<ManifestService>().DeleteAsync(repository, reference, context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+    }
+}

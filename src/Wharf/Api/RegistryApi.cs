@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Wharf.Distribution;
+
+namespace Wharf.Api;
+
+/// <summary>Maps <c>/v2/</c> and dispatches each request to the endpoint of its resource.</summary>
+internal static class RegistryApi
+{
+    public static IEndpointRouteBuilder MapRegistryApi(this IEndpointRouteBuilder app)
+    {
+        app.Map("/v2", DispatchAsync);
+        app.Map("/v2/{**rest}", DispatchAsync);
+        // Anything outside the API is still answered with the spec's error body.
+        app.MapFallback("{**path}", context => throw new RegistryException(ErrorCode.Unsupported, $"no resource at {context.Request.Path}", status: 404));
+        return app;
+    }
+
+    private static Task DispatchAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var rest = path.Length <= 4 ? "" : path[4..];
+        if (!RegistryRoute.TryParse(rest, out var route))
+        {
+            throw new RegistryException(ErrorCode.Unsupported, $"no resource at {path}", status: 404);
+        }
+        var method = context.Request.Method;
+        return (route.Kind, method) switch
+        {
+            (RouteKind.Base, "GET" or "HEAD") => BaseEndpoints.GetAsync(context),
+            (RouteKind.Catalog, "GET") => CatalogEndpoints.ListAsync(context),
+            (RouteKind.Tags, "GET") => TagEndpoints.ListAsync(context, route.Name),
+            (RouteKind.Manifest, "GET" or "HEAD") => ManifestEndpoints.GetAsync(context, route.Name, route.Argument),
+            (RouteKind.Manifest, "PUT") => ManifestEndpoints.PutAsync(context, route.Name, route.Argument),
+            (RouteKind.Manifest, "DELETE") => ManifestEndpoints.DeleteAsync(context, route.Name, route.Argument),
+            (RouteKind.Blob, "GET" or "HEAD") => BlobEndpoints.GetAsync(context, route.Name, route.Argument),
+            (RouteKind.Blob, "DELETE") => BlobEndpoints.DeleteAsync(context, route.Name, route.Argument),
+            (RouteKind.UploadStart, "POST") => UploadEndpoints.StartAsync(context, route.Name),
+            (RouteKind.Upload, "GET") => UploadEndpoints.StatusAsync(context, route.Name, route.Argument),
+            (RouteKind.Upload, "PATCH") => UploadEndpoints.AppendAsync(context, route.Name, route.Argument),
+            (RouteKind.Upload, "PUT") => UploadEndpoints.CompleteAsync(context, route.Name, route.Argument),
+            (RouteKind.Upload, "DELETE") => UploadEndpoints.CancelAsync(context, route.Name, route.Argument),
+            _ => MethodNotAllowed(context, route.Kind),
+        };
+    }
+
+    private static Task MethodNotAllowed(HttpContext context, RouteKind kind)
+    {
+        context.Response.Headers.Allow = kind switch
+        {
+            RouteKind.Base => "GET, HEAD",
+            RouteKind.Catalog or RouteKind.Tags => "GET",
+            RouteKind.Manifest => "GET, HEAD, PUT, DELETE",
+            RouteKind.Blob => "GET, HEAD, DELETE",
+            RouteKind.UploadStart => "POST",
+            _ => "GET, PATCH, PUT, DELETE",
+        };
+        throw new RegistryException(ErrorCode.Unsupported, $"{context.Request.Method} is not supported on {context.Request.Path}");
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Configuration.Memory;
+using Wharf.Api;
+using Wharf.Configuration;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Wharf's defaults sit beneath every other source, so any file, variable or argument overrides them.
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = WharfDefaults.Settings });
+
+// Every setting can come from the environment with the WHARF_ prefix (WHARF_Storage__Root);
+// the command line is added again so that it still wins over the environment.
+builder.Configuration.AddEnvironmentVariables("WHARF_");
+builder.Configuration.AddCommandLine(args);
+
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // Blobs are streamed to disk, so the body size is not limited here; manifests have their own limit.
+    kestrel.Limits.MaxRequestBodySize = null;
+    kestrel.AddServerHeader = false;
+});
+
+builder.Services.AddWharf(builder.Configuration);
+
+var app = builder.Build();
+app.UseRegistryErrors();
+app.MapRegistryApi();
+app.Run();
+
+/// <summary>The entry point, visible to the in-process API tests.</summary>
+public partial class Program;
