@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Options;
 using Wharf.Api;
 using Wharf.Configuration;
+using Wharf.Metadata;
+using Wharf.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,9 +25,28 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 builder.Services.AddWharf(builder.Configuration);
 
 var app = builder.Build();
+
+// Open storage and migrate the metadata now: a bad root or database stops the server at start,
+// not at its first push.
+try
+{
+    app.Services.GetRequiredService<IBlobStorage>();
+    app.Services.GetRequiredService<IMetadataStore>();
+}
+catch (OptionsValidationException e)
+{
+    Console.Error.WriteLine("Wharf cannot start; fix these settings:");
+    foreach (var failure in e.Failures)
+    {
+        Console.Error.WriteLine($"  - {failure}");
+    }
+    return 2;
+}
+
 app.UseRegistryErrors();
 app.MapRegistryApi();
 app.Run();
+return 0;
 
 /// <summary>The entry point, visible to the in-process API tests.</summary>
 public partial class Program;
