@@ -29,48 +29,60 @@ public static class ManifestParser
         }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                throw Invalid("manifest must be a JSON object");
+                return Interpret(document.RootElement, contentType);
             }
-            var mediaType = ResolveMediaType(root, contentType);
-            var schemaVersion = root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var v) ? v : (int?)null;
-            if (schemaVersion != 2)
+            catch (InvalidOperationException e)
             {
-                throw Invalid("schemaVersion must be 2");
+                // JsonDocument defers some checks (invalid UTF-8 inside a string) to the read.
+                throw Invalid($"manifest is not valid JSON: {e.Message}");
             }
-            var artifactType = OptionalString(root, "artifactType");
-            var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject") : null;
-            var annotations = root.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object ? a.GetRawText() : null;
+        }
+    }
 
-            if (MediaTypes.IsIndex(mediaType))
-            {
-                return new ParsedManifest
-                {
-                    MediaType = mediaType,
-                    Manifests = ReadDescriptorArray(root, "manifests", required: true),
-                    Subject = subject,
-                    ArtifactType = artifactType,
-                    AnnotationsJson = annotations,
-                };
-            }
+    private static ParsedManifest Interpret(JsonElement root, string? contentType)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid("manifest must be a JSON object");
+        }
+        var mediaType = ResolveMediaType(root, contentType);
+        var schemaVersion = root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var v) ? v : (int?)null;
+        if (schemaVersion != 2)
+        {
+            throw Invalid("schemaVersion must be 2");
+        }
+        var artifactType = OptionalString(root, "artifactType");
+        var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject") : null;
+        var annotations = root.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object ? a.GetRawText() : null;
 
-            if (!root.TryGetProperty("config", out var configElement))
-            {
-                throw Invalid("an image manifest must have a config descriptor");
-            }
-            var config = ReadDescriptor(configElement, "config");
+        if (MediaTypes.IsIndex(mediaType))
+        {
             return new ParsedManifest
             {
                 MediaType = mediaType,
-                Config = config,
-                Layers = ReadDescriptorArray(root, "layers", required: mediaType == MediaTypes.DockerManifest),
+                Manifests = ReadDescriptorArray(root, "manifests", required: true),
                 Subject = subject,
-                ArtifactType = artifactType ?? config.MediaType,
+                ArtifactType = artifactType,
                 AnnotationsJson = annotations,
             };
         }
+
+        if (!root.TryGetProperty("config", out var configElement))
+        {
+            throw Invalid("an image manifest must have a config descriptor");
+        }
+        var config = ReadDescriptor(configElement, "config");
+        return new ParsedManifest
+        {
+            MediaType = mediaType,
+            Config = config,
+            Layers = ReadDescriptorArray(root, "layers", required: mediaType == MediaTypes.DockerManifest),
+            Subject = subject,
+            ArtifactType = artifactType ?? config.MediaType,
+            AnnotationsJson = annotations,
+        };
     }
 
     /// <summary>Strips parameters (<c>; charset=utf-8</c>) and whitespace from a Content-Type.</summary>

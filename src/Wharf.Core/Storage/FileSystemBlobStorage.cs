@@ -11,7 +11,7 @@ public sealed class FileSystemBlobStorage : IBlobStorage
 
     public FileSystemBlobStorage(string root)
     {
-        _root = Path.GetFullPath(root);
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         Directory.CreateDirectory(_root);
     }
 
@@ -41,8 +41,9 @@ public sealed class FileSystemBlobStorage : IBlobStorage
     {
         var file = Resolve(path);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var existed = File.Exists(file);
         var handle = File.OpenHandle(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
-        return Task.FromResult<IBlobWriter>(new AppendWriter(handle));
+        return Task.FromResult<IBlobWriter>(new AppendWriter(handle, existed ? null : file));
     }
 
     public Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken)
@@ -132,11 +133,15 @@ public sealed class FileSystemBlobStorage : IBlobStorage
     {
         private readonly SafeFileHandle _handle;
         private readonly long _committedSize;
+        private readonly string? _createdFile;
         private bool _committed;
 
-        public AppendWriter(SafeFileHandle handle)
+        /// <param name="createdFile">The file's path when this writer created it, so that an
+        /// uncommitted writer removes it again.</param>
+        public AppendWriter(SafeFileHandle handle, string? createdFile)
         {
             _handle = handle;
+            _createdFile = createdFile;
             _committedSize = RandomAccess.GetLength(handle);
             Size = _committedSize;
         }
@@ -157,12 +162,17 @@ public sealed class FileSystemBlobStorage : IBlobStorage
 
         public ValueTask DisposeAsync()
         {
-            if (!_committed && Size != _committedSize)
+            if (!_committed && _createdFile is null && Size != _committedSize)
             {
                 // A failed or abandoned append: cut the object back to what it was.
                 RandomAccess.SetLength(_handle, _committedSize);
             }
             _handle.Dispose();
+            if (!_committed && _createdFile is not null)
+            {
+                // The object did not exist before this writer; it must not exist after it either.
+                File.Delete(_createdFile);
+            }
             return ValueTask.CompletedTask;
         }
     }
