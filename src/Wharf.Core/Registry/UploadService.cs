@@ -46,9 +46,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
     /// <summary>Appends a chunk (with <paramref name="range"/>) or a stream (without).</summary>
     public async Task<UploadStatus> AppendAsync(RepositoryName repository, string id, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
     {
-        var session = await FindAsync(repository, id, cancellationToken);
-        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
-        await state.Lock.WaitAsync(cancellationToken);
+        var (session, state) = await LockAsync(repository, id, cancellationToken);
         try
         {
             var size = await AppendLockedAsync(session, state, body, range, contentLength, cancellationToken);
@@ -64,9 +62,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
     /// <paramref name="expected"/> if the bytes match it.</summary>
     public async Task<CommittedBlob> CompleteAsync(RepositoryName repository, string id, Digest expected, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
     {
-        var session = await FindAsync(repository, id, cancellationToken);
-        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
-        await state.Lock.WaitAsync(cancellationToken);
+        var (session, state) = await LockAsync(repository, id, cancellationToken);
         try
         {
             var size = await AppendLockedAsync(session, state, body, range, contentLength, cancellationToken);
@@ -115,9 +111,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
 
     public async Task CancelAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
     {
-        var session = await FindAsync(repository, id, cancellationToken);
-        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
-        await state.Lock.WaitAsync(cancellationToken);
+        var (session, state) = await LockAsync(repository, id, cancellationToken);
         try
         {
             await metadata.DeleteUploadAsync(session.Id, CancellationToken.None);
@@ -204,6 +198,26 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         if (expected != actual)
         {
             throw new RegistryException(ErrorCode.DigestInvalid, $"the uploaded content has digest {actual}, not {expected}");
+        }
+    }
+
+    /// <summary>Finds the session and takes its lock. The session is looked up again once the lock is
+    /// held: a request that queued behind a completion or a cancel must not write into a session
+    /// that no longer exists.</summary>
+    private async Task<(UploadSession Session, SessionState State)> LockAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
+    {
+        var session = await FindAsync(repository, id, cancellationToken);
+        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
+        await state.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            session = await FindAsync(repository, id, cancellationToken);
+            return (session, state);
+        }
+        catch
+        {
+            state.Lock.Release();
+            throw;
         }
     }
 

@@ -1,0 +1,131 @@
+using Wharf.Core.Tests.TestSupport;
+using Wharf.Distribution;
+using Wharf.Metadata;
+using Wharf.Storage;
+
+namespace Wharf.Core.Tests.Metadata;
+
+/// <summary>Runs the <see cref="IMetadataStore"/> contract against a SQLite file in a temp
+/// directory, plus what is particular to SQLite: migrations and reopening the file.</summary>
+public sealed class SqliteMetadataStoreTests : MetadataStoreContract
+{
+    private readonly TempDirectory _temp = new();
+    private readonly SqliteMetadataStore _store;
+
+    public SqliteMetadataStoreTests()
+    {
+        _store = new SqliteMetadataStore(DatabaseFile);
+    }
+
+    private string DatabaseFile => _temp.Combine("metadata", "wharf.db");
+
+    protected override IMetadataStore Store => _store;
+
+    [Fact]
+    public void Constructor_MissingDirectory_CreatesDatabaseFile()
+    {
+        Assert.True(File.Exists(DatabaseFile));
+    }
+
+    [Fact]
+    public void SchemaVersion_NewDatabase_EqualsNumberOfMigrations()
+    {
+        Assert.Equal(SqliteSchema.Migrations.Length, _store.SchemaVersion);
+    }
+
+    [Fact]
+    public void SchemaVersion_ReopenedDatabase_StaysAtNumberOfMigrations()
+    {
+        using var reopened = new SqliteMetadataStore(DatabaseFile);
+
+        Assert.Equal(SqliteSchema.Migrations.Length, reopened.SchemaVersion);
+    }
+
+    [Fact]
+    public async Task Constructor_ExistingDatabase_KeepsBlobLinks()
+    {
+        await _store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 77, Ct);
+
+        using var reopened = new SqliteMetadataStore(DatabaseFile);
+
+        Assert.Equal(77, await reopened.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+    }
+
+    [Fact]
+    public async Task Constructor_ExistingDatabase_KeepsManifestsAndTags()
+    {
+        var manifest = Manifest("1") with { ArtifactType = "application/vnd.example+json" };
+        await PutAsync("a", manifest, "latest");
+
+        using var reopened = new SqliteMetadataStore(DatabaseFile);
+
+        Assert.Equal(manifest, await reopened.GetManifestAsync(Repo("a"), Reference.Parse("latest"), Ct));
+    }
+
+    [Fact]
+    public async Task Constructor_ExistingDatabase_KeepsUploads()
+    {
+        var session = new UploadSession(UploadId.New(), Repo("a"), DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        await _store.CreateUploadAsync(session, Ct);
+
+        using var reopened = new SqliteMetadataStore(DatabaseFile);
+
+        Assert.Equal(session, await reopened.GetUploadAsync(session.Id, Ct));
+    }
+
+    [Fact]
+    public async Task Constructor_ExistingDatabaseAfterDispose_KeepsData()
+    {
+        var otherFile = _temp.Combine("other", "wharf.db");
+        using (var first = new SqliteMetadataStore(otherFile))
+        {
+            await first.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
+            await first.PutManifestAsync(Repo("a"), Manifest("1"), NoReferences, "v1", Ct);
+        }
+
+        using var second = new SqliteMetadataStore(otherFile);
+
+        Assert.Equal(5, await second.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+        Assert.Equal(Manifest("1"), await second.GetManifestAsync(Repo("a"), Reference.Parse("v1"), Ct));
+        Assert.Equal(SqliteSchema.Migrations.Length, second.SchemaVersion);
+    }
+
+    [Fact]
+    public async Task LinkBlobAsync_TwoStoresOnSameFile_BothSeeTheWrites()
+    {
+        using var other = new SqliteMetadataStore(DatabaseFile);
+
+        await Task.WhenAll(
+            Task.Run(() => _store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 1, Ct)),
+            Task.Run(() => other.LinkBlobAsync(Repo("a"), BlobDigest("2"), 2, Ct)));
+
+        Assert.Equal(2, await _store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("2"), Ct));
+        Assert.Equal(1, await other.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+    }
+
+    [Fact]
+    public async Task PutManifestAsync_TimeProvider_DoesNotAffectRoundTrip()
+    {
+        using var store = new SqliteMetadataStore(_temp.Combine("clock", "wharf.db"), new FixedTime(DateTimeOffset.UnixEpoch));
+        var manifest = Manifest("1");
+
+        await store.PutManifestAsync(Repo("a"), manifest, NoReferences, "latest", Ct);
+
+        Assert.Equal(manifest, await store.GetManifestAsync(Repo("a"), Reference.Parse("latest"), Ct));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _store.Dispose();
+            _temp.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
