@@ -20,6 +20,26 @@ public static class MediaTypes
 
     public static bool IsSchema1(string mediaType) => mediaType is DockerSchema1 or DockerSchema1Signed;
 
+    /// <summary>
+    /// Content negotiation for manifests: whether a client whose <c>Accept</c> header lists
+    /// <paramref name="accepted"/> can take a manifest of <paramref name="mediaType"/>. A client that
+    /// names no manifest type at all (no header, <c>*/*</c>, <c>application/json</c>) takes anything;
+    /// one that names manifest types gets only those.
+    /// </summary>
+    public static bool IsAcceptable(string mediaType, IEnumerable<string> accepted)
+    {
+        var namesManifestTypes = false;
+        foreach (var type in accepted)
+        {
+            if (type == mediaType || type is "*/*" or "application/*")
+            {
+                return true;
+            }
+            namesManifestTypes |= IsManifest(type) || IsSchema1(type);
+        }
+        return !namesManifestTypes;
+    }
+
     /// <summary>Layers that registries are not expected to hold (the image-spec's non-distributable
     /// layers and Docker's foreign layers): a manifest may reference them without the blob.</summary>
     public static bool IsNonDistributableLayer(string mediaType) =>

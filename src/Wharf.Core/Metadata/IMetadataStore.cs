@@ -16,6 +16,9 @@ public interface IMetadataStore
     /// <summary>The size of a blob that <paramref name="repository"/> may read, or null.</summary>
     Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken);
 
+    /// <summary>The size of a blob the registry holds for any repository, or null.</summary>
+    Task<long?> GetBlobSizeAsync(Digest digest, CancellationToken cancellationToken);
+
     /// <summary>Records a blob (if new) and links it into the repository (created if new).</summary>
     Task LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken);
 
@@ -29,6 +32,10 @@ public interface IMetadataStore
 
     /// <summary>The manifest a tag or digest names in the repository, or null.</summary>
     Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken);
+
+    /// <summary>The manifests of the repository whose <c>subject</c> is <paramref name="subject"/>,
+    /// optionally only those of one artifact type, ordered by digest.</summary>
+    Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken);
 
     /// <summary>Which of <paramref name="digests"/> are not manifests of the repository.</summary>
     Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);

@@ -73,6 +73,14 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
         return result is null or DBNull ? null : Convert.ToInt64(result);
     }
 
+    public async Task<long?> GetBlobSizeAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, null, "SELECT size FROM blobs WHERE digest = $digest", ("$digest", digest.ToString()));
+        var result = await command.ExecuteScalarAsync(cancellationToken);
+        return result is null or DBNull ? null : Convert.ToInt64(result);
+    }
+
     public Task LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) =>
         {
@@ -102,33 +110,53 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
 
     // --- Manifests and tags ---
 
+    private const string ManifestColumns = "m.digest, m.media_type, m.size, m.subject_digest, m.artifact_type, m.annotations";
+
     public async Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
-        const string Columns = "m.digest, m.media_type, m.size, m.subject_digest, m.artifact_type, m.annotations";
         await using var connection = Open();
         await using var command = reference.IsDigest
             ? Command(connection, null, $"""
-                SELECT {Columns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+                SELECT {ManifestColumns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
                 WHERE r.name = $repository AND m.digest = $reference
                 """, ("$repository", repository.Value), ("$reference", reference.Digest.ToString()!))
             : Command(connection, null, $"""
-                SELECT {Columns} FROM tags t
+                SELECT {ManifestColumns} FROM tags t
                 JOIN repositories r ON r.id = t.repository_id
                 JOIN manifests m ON m.id = t.manifest_id
                 WHERE r.name = $repository AND t.name = $reference
                 """, ("$repository", repository.Value), ("$reference", reference.TagName!));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+        return await reader.ReadAsync(cancellationToken) ? ReadManifest(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
+    {
+        // Served by the partial index on (repository_id, subject_digest): no scan, however many
+        // signatures, SBOMs and attestations an image collects.
+        await using var connection = Open();
+        await using var command = Command(connection, null, $"""
+            SELECT {ManifestColumns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+            WHERE r.name = $repository AND m.subject_digest = $subject
+              AND ($artifactType IS NULL OR m.artifact_type = $artifactType)
+            ORDER BY m.digest
+            """, ("$repository", repository.Value), ("$subject", subject.ToString()), ("$artifactType", artifactType));
+        var referrers = new List<ManifestRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            referrers.Add(ReadManifest(reader));
         }
-        return new ManifestRecord(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2))
+        return referrers;
+    }
+
+    private static ManifestRecord ReadManifest(SqliteDataReader reader) =>
+        new(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2))
         {
             Subject = reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
             ArtifactType = reader.IsDBNull(4) ? null : reader.GetString(4),
             AnnotationsJson = reader.IsDBNull(5) ? null : reader.GetString(5),
         };
-    }
 
     public async Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
     {

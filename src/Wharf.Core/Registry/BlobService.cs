@@ -37,10 +37,14 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
     }
 
     /// <summary>Links a blob that <paramref name="from"/> holds into <paramref name="repository"/>
-    /// without moving a byte. Returns the size, or null when <paramref name="from"/> cannot supply it.</summary>
-    public async Task<long?> TryMountAsync(RepositoryName repository, Digest digest, RepositoryName from, CancellationToken cancellationToken)
+    /// without moving a byte. Returns the size, or null when <paramref name="from"/> cannot supply it.
+    /// Without <paramref name="from"/> (the spec's automatic mount) any copy the registry holds will
+    /// do: every repository is readable by every caller until access control says otherwise.</summary>
+    public async Task<long?> TryMountAsync(RepositoryName repository, Digest digest, RepositoryName? from, CancellationToken cancellationToken)
     {
-        var size = await metadata.GetLinkedBlobSizeAsync(from, digest, cancellationToken);
+        var size = from is null
+            ? await metadata.GetBlobSizeAsync(digest, cancellationToken)
+            : await metadata.GetLinkedBlobSizeAsync(from, digest, cancellationToken);
         if (size is null || await storage.GetSizeAsync(StoragePaths.Blob(digest), cancellationToken) is null)
         {
             return null;

@@ -64,6 +64,11 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         return new PutManifestResult(digest, record.Subject);
     }
 
+    /// <summary>The manifests that name <paramref name="subject"/> as their subject (OCI referrers API).
+    /// An unknown subject or repository has none; that is not an error.</summary>
+    public Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken) =>
+        metadata.ListReferrersAsync(repository, subject, artifactType, cancellationToken);
+
     /// <summary>By digest: the manifest and every tag that points at it. By tag: that tag only.</summary>
     public async Task DeleteAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
@@ -88,7 +93,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
                 throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"blob {missing[0]} is not in repository {repository}" + More(missing.Count));
             }
         }
-        if (manifest.Manifests.Count > 0)
+        if (policy.RequireIndexChildren && manifest.Manifests.Count > 0)
         {
             var missing = await metadata.FindMissingManifestsAsync(repository, manifest.Manifests.Select(d => d.Digest).ToList(), cancellationToken);
             if (missing.Count > 0)

@@ -11,7 +11,25 @@ internal static class ManifestEndpoints
         var repository = RepositoryName.Parse(name);
         var reference = Reference.Parse(referenceText);
         var manifest = await context.RequestServices.GetRequiredService<ManifestService>().GetAsync(repository, reference, context.RequestAborted);
+        if (!MediaTypes.IsAcceptable(manifest.Record.MediaType, AcceptedTypes(context.Request)))
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown,
+                $"manifest {reference} is a {manifest.Record.MediaType}, which the request's Accept header does not list");
+        }
         await ContentResults.SendAsync(context, manifest.Record.Digest, manifest.Record.MediaType, manifest.LocalFile, manifest.OpenAsync, enableRanges: false, ErrorCode.ManifestUnknown);
+    }
+
+    // Accept may come as several headers and as comma-separated lists; quality values are ignored.
+    private static IEnumerable<string> AcceptedTypes(HttpRequest request)
+    {
+        foreach (var header in request.Headers.Accept)
+        {
+            foreach (var item in (header ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var semicolon = item.IndexOf(';', StringComparison.Ordinal);
+                yield return (semicolon >= 0 ? item[..semicolon] : item).Trim().ToLowerInvariant();
+            }
+        }
     }
 
     public static async Task PutAsync(HttpContext context, string name, string referenceText)

@@ -39,6 +39,7 @@ internal static class RegistryApi
             (RouteKind.Upload, "PATCH") => UploadEndpoints.AppendAsync(context, route.Name, route.Argument),
             (RouteKind.Upload, "PUT") => UploadEndpoints.CompleteAsync(context, route.Name, route.Argument),
             (RouteKind.Upload, "DELETE") => UploadEndpoints.CancelAsync(context, route.Name, route.Argument),
+            (RouteKind.Referrers, "GET") => ReferrerEndpoints.ListAsync(context, route.Name, route.Argument),
             _ => MethodNotAllowed(context, route.Kind),
         };
     }
@@ -48,7 +49,7 @@ internal static class RegistryApi
         context.Response.Headers.Allow = kind switch
         {
             RouteKind.Base => "GET, HEAD",
-            RouteKind.Catalog or RouteKind.Tags => "GET",
+            RouteKind.Catalog or RouteKind.Tags or RouteKind.Referrers => "GET",
             RouteKind.Manifest => "GET, HEAD, PUT, DELETE",
             RouteKind.Blob => "GET, HEAD, DELETE",
             RouteKind.UploadStart => "POST",

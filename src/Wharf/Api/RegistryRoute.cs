@@ -9,6 +9,7 @@ internal enum RouteKind
     Blob,
     UploadStart,
     Upload,
+    Referrers,
 }
 
 /// <summary>
@@ -57,6 +58,10 @@ internal readonly record struct RegistryRoute(RouteKind Kind, string Name = "", 
         else if (n >= 4 && segments[n - 3] == "blobs" && segments[n - 2] == "uploads")
         {
             route = new RegistryRoute(RouteKind.Upload, Name(n - 3), segments[n - 1]);
+        }
+        else if (segments[n - 2] == "referrers")
+        {
+            route = new RegistryRoute(RouteKind.Referrers, Name(n - 2), segments[n - 1]);
         }
         else if (segments[n - 2] == "blobs")
         {

@@ -18,15 +18,13 @@ internal static class UploadEndpoints
         if (query.TryGetValue("mount", out var mount))
         {
             var digest = Digest.Parse(mount);
-            if (query.TryGetValue("from", out var fromText))
+            // Without 'from' the spec lets the registry mount any copy it holds that the caller may read.
+            var from = query.TryGetValue("from", out var fromText) ? RepositoryName.Parse(fromText) : null;
+            var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from, context.RequestAborted);
+            if (mounted is not null)
             {
-                var from = RepositoryName.Parse(fromText);
-                var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from, context.RequestAborted);
-                if (mounted is not null)
-                {
-                    BlobCreated(context, repository, digest);
-                    return;
-                }
+                BlobCreated(context, repository, digest);
+                return;
             }
             // The blob cannot be mounted: the spec says to fall back to an ordinary upload session.
         }

@@ -14,11 +14,13 @@ public static class WharfServices
             .Bind(configuration.GetSection(StorageOptions.Section))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddOptions<ManifestOptions>().Bind(configuration.GetSection(ManifestOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new RegistryPolicy
         {
             DeleteEnabled = sp.GetRequiredService<IOptions<StorageOptions>>().Value.Delete.Enabled,
+            RequireIndexChildren = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireIndexChildren,
         });
         services.AddSingleton<IBlobStorage>(sp => new FileSystemBlobStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root));
         services.AddSingleton<IMetadataStore>(sp => new SqliteMetadataStore(

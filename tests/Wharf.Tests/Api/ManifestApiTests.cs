@@ -183,11 +183,18 @@ public sealed class ManifestApiTests(WharfApiFactory factory) : ApiTestBase(fact
     }
 
     [Fact]
-    public async Task Put_IndexWithMissingChild_Returns400ManifestBlobUnknown()
+    public async Task Put_SparseIndex_IsAcceptedByDefault()
     {
-        var index = Manifests.Index(Manifests.OciIndexType, Manifests.OciManifestType, [(RegistryClient.DigestOf("no such manifest"), 10, "amd64")]);
-        using var response = await Registry.PutManifestAsync(NewRepository(), "multi", index, Manifests.OciIndexType);
-        await RegistryClient.AssertErrorAsync(response, HttpStatusCode.BadRequest, "MANIFEST_BLOB_UNKNOWN");
+        var repository = NewRepository();
+        var (amd64, amd64Digest) = await Registry.PushImageAsync(repository, "amd64", "amd64");
+        var index = Manifests.Index(Manifests.OciIndexType, Manifests.OciManifestType,
+            [(amd64Digest, Encoding.UTF8.GetByteCount(amd64), "amd64"), (RegistryClient.DigestOf("arm64 not mirrored"), 10, "arm64")]);
+
+        using var response = await Registry.PutManifestAsync(repository, "multi", index, Manifests.OciIndexType);
+        using var get = await Http.GetAsync($"/v2/{repository}/manifests/multi");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(index, await get.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -294,4 +301,34 @@ public sealed class ManifestApiTests(WharfApiFactory factory) : ApiTestBase(fact
         Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Created, s));
         Assert.Contains(get.Headers.GetValues("Docker-Content-Digest").Single(), images.Select(i => i.Digest));
     }
+}
+
+public sealed class RequireIndexChildrenTests : IDisposable
+{
+    private readonly WharfApiFactory _factory = new(("Manifests:RequireIndexChildren", "true"));
+
+    [Fact]
+    public async Task Put_IndexWithMissingChild_WhenChildrenRequired_Returns400ManifestBlobUnknown()
+    {
+        var registry = new RegistryClient(_factory.CreateClient());
+        var index = Manifests.Index(Manifests.OciIndexType, Manifests.OciManifestType, [(RegistryClient.DigestOf("no such manifest"), 10, "amd64")]);
+
+        using var response = await registry.PutManifestAsync("team/app", "multi", index, Manifests.OciIndexType);
+
+        await RegistryClient.AssertErrorAsync(response, HttpStatusCode.BadRequest, "MANIFEST_BLOB_UNKNOWN");
+    }
+
+    [Fact]
+    public async Task Put_IndexWithAllChildren_WhenChildrenRequired_Returns201()
+    {
+        var registry = new RegistryClient(_factory.CreateClient());
+        var (image, digest) = await registry.PushImageAsync("team/app", "amd64");
+        var index = Manifests.Index(Manifests.OciIndexType, Manifests.OciManifestType, [(digest, Encoding.UTF8.GetByteCount(image), "amd64")]);
+
+        using var response = await registry.PutManifestAsync("team/app", "multi", index, Manifests.OciIndexType);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    public void Dispose() => _factory.Dispose();
 }
