@@ -93,6 +93,23 @@ public sealed class ManifestApiTests(WharfApiFactory factory) : ApiTestBase(fact
     }
 
     [Fact]
+    public async Task Put_BySha512Digest_StoresAndServesUnderThatDigest()
+    {
+        var repository = NewRepository();
+        var (config, configSize, layer, layerSize) = await PushBlobsAsync(repository);
+        var json = Manifests.OciImage(config, configSize, [(layer, layerSize)]);
+        var digest = "sha512:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA512.HashData(Encoding.UTF8.GetBytes(json)));
+
+        using var put = await Registry.PutManifestAsync(repository, digest, json, Manifests.OciManifestType);
+        using var get = await Http.GetAsync($"/v2/{repository}/manifests/{digest}");
+
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal(digest, put.Headers.GetValues("Docker-Content-Digest").Single());
+        Assert.Equal(json, await get.Content.ReadAsStringAsync());
+        Assert.Equal(digest, get.Headers.GetValues("Docker-Content-Digest").Single());
+    }
+
+    [Fact]
     public async Task Put_ByMismatchedDigest_Returns400DigestInvalid()
     {
         var repository = NewRepository();

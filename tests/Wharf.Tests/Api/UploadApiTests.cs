@@ -260,6 +260,26 @@ public sealed class UploadApiTests(WharfApiFactory factory) : ApiTestBase(factor
     }
 
     [Fact]
+    public async Task PostMount_WithoutFrom_MountsAnyCopyTheRegistryHolds()
+    {
+        var digest = await Registry.PushBlobAsync(NewRepository(), Blob);
+        var target = NewRepository();
+
+        using var mount = await Http.PostAsync($"/v2/{target}/blobs/uploads/?mount={digest}", null);
+        using var get = await Http.GetAsync($"/v2/{target}/blobs/{digest}");
+
+        Assert.Equal(HttpStatusCode.Created, mount.StatusCode);
+        Assert.Equal(Blob, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task PostMount_WithoutFromUnknownBlob_FallsBackTo202Session()
+    {
+        using var mount = await Http.PostAsync($"/v2/{NewRepository()}/blobs/uploads/?mount={RegistryClient.DigestOf("never pushed anywhere")}", null);
+        Assert.Equal(HttpStatusCode.Accepted, mount.StatusCode);
+    }
+
+    [Fact]
     public async Task PostMount_FromRepositoryWithoutBlob_FallsBackTo202Session()
     {
         var digest = RegistryClient.DigestOf("never pushed");
