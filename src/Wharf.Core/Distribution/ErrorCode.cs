@@ -1,7 +1,8 @@
 namespace Wharf.Distribution;
 
-/// <summary>The error codes of the OCI Distribution Specification (section "Error Codes"),
-/// plus the few that CNCF distribution added and clients know.</summary>
+/// <summary>The error codes of the OCI Distribution Specification (section "Error Codes"), and only
+/// those: a client must be able to look up every code it receives. Where the spec wants another
+/// status for a code (an out-of-order chunk is BLOB_UPLOAD_INVALID with 416), the exception says so.</summary>
 public enum ErrorCode
 {
     BlobUnknown,
@@ -18,8 +19,6 @@ public enum ErrorCode
     Denied,
     Unsupported,
     TooManyRequests,
-    RangeInvalid,
-    PaginationNumberInvalid,
     Unknown,
 }
 
@@ -52,10 +51,6 @@ public static class ErrorCodes
         Add(ErrorCode.Denied, "DENIED", "requested access to the resource is denied", 403);
         Add(ErrorCode.Unsupported, "UNSUPPORTED", "the operation is unsupported", 405);
         Add(ErrorCode.TooManyRequests, "TOOMANYREQUESTS", "too many requests", 429);
-        // The spec answers an out-of-order chunk with 416 Requested Range Not Satisfiable.
-        Add(ErrorCode.RangeInvalid, "RANGE_INVALID", "invalid content range", 416);
-        // Not in the OCI spec's table; CNCF distribution's code for a bad 'n', known to clients.
-        Add(ErrorCode.PaginationNumberInvalid, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", 400);
         Add(ErrorCode.Unknown, "UNKNOWN", "unknown error", 500);
         return table;
     }

@@ -53,7 +53,8 @@ public static class ManifestParser
         {
             throw Invalid("schemaVersion must be 2");
         }
-        var artifactType = OptionalString(root, "artifactType");
+        // An empty artifactType counts as none (distribution spec, "Listing Referrers").
+        var artifactType = NullIfEmpty(OptionalString(root, "artifactType"));
         var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject") : null;
         var annotations = root.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object ? a.GetRawText() : null;
 
@@ -165,6 +166,8 @@ public static class ManifestParser
             HasUrls = hasUrls,
         };
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string? OptionalString(JsonElement element, string property)
     {

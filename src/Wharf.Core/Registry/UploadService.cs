@@ -134,7 +134,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
             if (r.Start != offset)
             {
                 // Distribution spec: an out-of-order chunk is answered 416 with the current Range.
-                throw new RegistryException(ErrorCode.RangeInvalid, $"chunk starts at {r.Start} but the upload holds {offset} bytes")
+                throw new RegistryException(ErrorCode.BlobUploadInvalid, $"chunk starts at {r.Start} but the upload holds {offset} bytes", status: 416)
                 {
                     Headers = new Dictionary<string, string>
                     {

@@ -16,7 +16,7 @@ internal readonly record struct Pagination(int? N, string? Last)
         {
             if (!int.TryParse(nText, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
-                throw new RegistryException(ErrorCode.PaginationNumberInvalid, $"n must be a non-negative integer, not '{InputText.Clip(nText)}'");
+                throw new RegistryException(ErrorCode.Unsupported, $"n must be a non-negative integer, not '{InputText.Clip(nText)}'", status: 400);
             }
             n = value;
         }

@@ -50,12 +50,12 @@ public sealed class UploadServiceChunkTests : UploadServiceTestBase
     }
 
     [Fact]
-    public async Task AppendAsync_ChunkAfterGap_ThrowsRangeInvalidWith416()
+    public async Task AppendAsync_ChunkAfterGap_ThrowsBlobUploadInvalidWith416()
     {
         var upload = await Service.StartAsync(Repository, Ct);
         await AppendChunkAsync(upload, 0, "hello");
 
-        var error = await AssertRegistryErrorAsync(ErrorCode.RangeInvalid, () => AppendChunkAsync(upload, 10, "world"));
+        var error = await AssertRegistryErrorAsync(ErrorCode.BlobUploadInvalid, () => AppendChunkAsync(upload, 10, "world"));
 
         Assert.Equal(416, error.Status);
     }
@@ -66,27 +66,27 @@ public sealed class UploadServiceChunkTests : UploadServiceTestBase
         var upload = await Service.StartAsync(Repository, Ct);
         await AppendChunkAsync(upload, 0, "hello");
 
-        var error = await AssertRegistryErrorAsync(ErrorCode.RangeInvalid, () => AppendChunkAsync(upload, 10, "world"));
+        var error = await AssertRegistryErrorAsync(ErrorCode.BlobUploadInvalid, () => AppendChunkAsync(upload, 10, "world"));
 
         Assert.NotNull(error.Headers);
         Assert.Equal("0-4", error.Headers["Range"]);
     }
 
     [Fact]
-    public async Task AppendAsync_RepeatedChunk_ThrowsRangeInvalid()
+    public async Task AppendAsync_RepeatedChunk_ThrowsBlobUploadInvalid()
     {
         var upload = await Service.StartAsync(Repository, Ct);
         await AppendChunkAsync(upload, 0, "hello");
 
-        await AssertRegistryErrorAsync(ErrorCode.RangeInvalid, () => AppendChunkAsync(upload, 0, "hello"));
+        await AssertRegistryErrorAsync(ErrorCode.BlobUploadInvalid, () => AppendChunkAsync(upload, 0, "hello"));
     }
 
     [Fact]
-    public async Task AppendAsync_FirstChunkNotAtZero_ThrowsRangeInvalidWithRange0To0()
+    public async Task AppendAsync_FirstChunkNotAtZero_ThrowsBlobUploadInvalidWithRange0To0()
     {
         var upload = await Service.StartAsync(Repository, Ct);
 
-        var error = await AssertRegistryErrorAsync(ErrorCode.RangeInvalid, () => AppendChunkAsync(upload, 5, "hello"));
+        var error = await AssertRegistryErrorAsync(ErrorCode.BlobUploadInvalid, () => AppendChunkAsync(upload, 5, "hello"));
 
         Assert.Equal(416, error.Status);
         Assert.NotNull(error.Headers);

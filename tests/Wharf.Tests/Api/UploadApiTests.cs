@@ -117,7 +117,7 @@ public sealed class UploadApiTests(WharfApiFactory factory) : ApiTestBase(factor
 
         using var skipped = await Http.SendAsync(Patch(location, Blob, 15, 5));
 
-        await RegistryClient.AssertErrorAsync(skipped, HttpStatusCode.RequestedRangeNotSatisfiable, "RANGE_INVALID");
+        await RegistryClient.AssertErrorAsync(skipped, HttpStatusCode.RequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID");
         Assert.Equal("0-9", skipped.Headers.GetValues("Range").Single());
         using var status = await Http.GetAsync(location);
         Assert.Equal("0-9", status.Headers.GetValues("Range").Single());
