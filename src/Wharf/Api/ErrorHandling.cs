@@ -77,7 +77,7 @@ internal static partial class ErrorHandling
     {
         var descriptor = error.Code.Describe();
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, ApiJsonWriter.Options))
         {
             json.WriteStartObject();
             json.WriteStartArray("errors");

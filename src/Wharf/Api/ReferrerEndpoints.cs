@@ -23,7 +23,7 @@ internal static class ReferrerEndpoints
             context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
         }
         context.Response.ContentType = MediaTypes.OciIndex;
-        await using var json = new Utf8JsonWriter(context.Response.Body);
+        await using var json = new Utf8JsonWriter(context.Response.Body, ApiJsonWriter.Options);
         json.WriteStartObject();
         json.WriteNumber("schemaVersion", 2);
         json.WriteString("mediaType", MediaTypes.OciIndex);

@@ -56,6 +56,26 @@ public sealed class OciLayout
         return image;
     }
 
+    /// <summary>An artifact manifest (empty config, one JSON payload) whose subject is
+    /// <paramref name="subject"/>: what signing and SBOM tools push next to an image.</summary>
+    public OciDescriptor AddReferrer(string tag, OciDescriptor subject, string artifactType, string annotationValue)
+    {
+        var config = WriteJsonBlob("application/vnd.oci.empty.v1+json", []);
+        var payload = WriteJsonBlob(artifactType + "+json", new JsonObject { ["signed"] = subject.Digest });
+        var manifest = WriteJsonBlob(ManifestMediaType, new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = ManifestMediaType,
+            ["artifactType"] = artifactType,
+            ["config"] = ToJson(config),
+            ["layers"] = new JsonArray(ToJson(payload)),
+            ["subject"] = ToJson(subject),
+            ["annotations"] = new JsonObject { ["org.example.signer"] = annotationValue },
+        });
+        AddTag(tag, manifest);
+        return manifest;
+    }
+
     /// <summary>An image index for linux/amd64 and linux/arm64, each with its own manifest, config and layer.</summary>
     public OciImageIndex AddTwoPlatformIndex(string tag, int seed)
     {

@@ -122,6 +122,27 @@ public sealed class SkopeoEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Copy_SignatureLikeReferrer_IsListedByReferrersApi()
+    {
+        using var skopeo = new Skopeo(_output);
+        await using var wharf = await WharfProcess.StartAsync(_output);
+        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        var image = source.AddImage("v1", layerCount: 1, seed: 7);
+        var signature = source.AddReferrer("sig", image.Manifest, "application/vnd.example.signature.v1", "alice");
+
+        (await skopeo.CopyAsync($"oci:{source.Root}:v1", $"docker://{wharf.HostPort}/team/signed:v1", "--preserve-digests")).EnsureSuccess(wharf);
+        (await skopeo.CopyAsync($"oci:{source.Root}:sig", $"docker://{wharf.HostPort}/team/signed:sig", "--preserve-digests")).EnsureSuccess(wharf);
+
+        using var http = new HttpClient { BaseAddress = wharf.BaseAddress };
+        using var response = await http.GetAsync($"/v2/team/signed/referrers/{image.Manifest.Digest}");
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var referrer = body.RootElement.GetProperty("manifests").EnumerateArray().Single();
+        Assert.Equal(signature.Digest, referrer.GetProperty("digest").GetString());
+        Assert.Equal("application/vnd.example.signature.v1", referrer.GetProperty("artifactType").GetString());
+        Assert.Equal("alice", referrer.GetProperty("annotations").GetProperty("org.example.signer").GetString());
+    }
+
+    [Fact]
     public async Task ListTags_AfterPushingTwoTags_ListsBothTags()
     {
         using var skopeo = new Skopeo(_output);
