@@ -1,9 +1,16 @@
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Wharf.Api;
+using Wharf.Cli;
 using Wharf.Configuration;
 using Wharf.Metadata;
 using Wharf.Storage;
+
+// `wharf import <root>` adopts a registry:2 data directory, then exits; anything else serves.
+if (args is ["import", ..])
+{
+    return await ImportCommand.RunAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 

@@ -24,11 +24,11 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     private Process? _process;
     private bool _disposed;
 
-    private WharfProcess(ITestOutputHelper? output)
+    private WharfProcess(ITestOutputHelper? output, string? storageRoot = null)
     {
         _output = output;
         _tempRoot = Path.Combine(Path.GetTempPath(), "wharf-e2e-" + Guid.NewGuid().ToString("N"));
-        StorageRoot = Path.Combine(_tempRoot, "storage");
+        StorageRoot = storageRoot ?? Path.Combine(_tempRoot, "storage");
         Directory.CreateDirectory(StorageRoot);
     }
 
@@ -47,9 +47,15 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "Wharf.dll");
 
     /// <summary>Starts a server and waits until GET /v2/ answers 200.</summary>
-    public static async Task<WharfProcess> StartAsync(ITestOutputHelper? output = null)
+    public static Task<WharfProcess> StartAsync(ITestOutputHelper? output = null) => StartAsync(new WharfProcess(output));
+
+    /// <summary>Starts a server on an existing storage root (an imported registry:2 directory, say),
+    /// which the caller owns: disposing the server leaves it in place.</summary>
+    public static Task<WharfProcess> StartAsync(string storageRoot, ITestOutputHelper? output = null) =>
+        StartAsync(new WharfProcess(output, storageRoot));
+
+    private static async Task<WharfProcess> StartAsync(WharfProcess wharf)
     {
-        var wharf = new WharfProcess(output);
         try
         {
             // The free port is found by binding and releasing it, so another process may grab it

@@ -1,0 +1,137 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration.Memory;
+using Wharf.Configuration;
+using Wharf.Import;
+using Wharf.Metadata;
+using Wharf.Storage;
+
+namespace Wharf.Cli;
+
+/// <summary>
+/// <c>wharf import &lt;root&gt;</c>: adopts a CNCF distribution (registry:2) data directory. The
+/// metadata goes into the database of the configured storage; Storage:Root defaults to
+/// <c>&lt;root&gt;</c> itself, so by default no blob moves and the directory becomes Wharf's root.
+/// </summary>
+public static class ImportCommand
+{
+    public const int Succeeded = 0;
+    public const int Failed = 1;
+    public const int BadUsage = 2;
+    public const int Interrupted = 130;
+
+    private const string Usage = """
+        Usage: wharf import <root> [--Storage:Root <dir>]
+
+        Adopts the data directory of a CNCF distribution registry (registry:2): reads the
+        repositories, blob links, manifests and tags under <root>/docker/registry/v2 and writes
+        them into Wharf's metadata database, <Storage:Root>/wharf.db.
+
+        Storage:Root defaults to <root>: the blobs stay where they are and not one byte is copied.
+        Then serve the same directory with:  wharf --Storage:Root <root>
+        Given another Storage:Root (argument or WHARF_Storage__Root), the blobs are copied there,
+        each verified against its digest.
+
+        Problems in the data (dangling links, corrupt or schema1 manifests, dangling tags) are
+        reported as warnings and left out; the rest is imported. Safe to interrupt and to run
+        again: a second run writes only what the first did not.
+        Exit codes: 0 done (warnings included), 1 failed, 2 bad usage or settings, 130 interrupted.
+        """;
+
+    /// <param name="args">The arguments after <c>import</c>.</param>
+    /// <param name="output">Where progress and the summary go; standard error by default.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, CancellationToken cancellationToken = default)
+    {
+        output ??= Console.Error;
+        if (args.Length == 0 || args[0] is "-h" or "--help" || args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            await output.WriteLineAsync(Usage);
+            return args.Length > 0 && args[0] is "-h" or "--help" ? Succeeded : BadUsage;
+        }
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(args[0]));
+        var storageOptions = ReadStorageOptions(root, args[1..]);
+        var problems = storageOptions.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            await output.WriteLineAsync("wharf import: fix these settings:");
+            foreach (var problem in problems)
+            {
+                await output.WriteLineAsync($"  - {problem}");
+            }
+            return BadUsage;
+        }
+        if (!Directory.Exists(root))
+        {
+            await output.WriteLineAsync($"wharf import: {root} does not exist");
+            return Failed;
+        }
+
+        // Stop cleanly on Ctrl-C or SIGTERM: the write in flight completes, the next is not begun.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        var targetRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(storageOptions.Root));
+        var inPlace = targetRoot == root;
+        var source = new FileSystemBlobStorage(root);
+        var printer = new ImportProgressPrinter(output, TimeProvider.System);
+        try
+        {
+            // Check the layout before opening the database, which would create wharf.db.
+            if (!await new DistributionLayout(source).IsPresentAsync(stop.Token))
+            {
+                throw new NotADistributionLayoutException(
+                    $"{root} has no {StoragePaths.Root}/repositories or {StoragePaths.Root}/blobs: it is not a registry:2 data directory");
+            }
+            await output.WriteLineAsync($"Importing the registry:2 data in {root}");
+            await output.WriteLineAsync(inPlace
+                ? $"  into {storageOptions.DatabaseFile}; the blobs stay where they are (in place, nothing is copied)"
+                : $"  into {storageOptions.DatabaseFile}; blobs are copied into {targetRoot}");
+            var target = inPlace ? source : new FileSystemBlobStorage(targetRoot);
+            using var metadata = new SqliteMetadataStore(storageOptions.DatabaseFile);
+            var importer = new DistributionImporter(source, metadata, target);
+            var report = await importer.ImportAsync(printer, stop.Token);
+            ImportSummary.Write(output, report, targetRoot);
+            return Succeeded;
+        }
+        catch (NotADistributionLayoutException e)
+        {
+            await output.WriteLineAsync($"wharf import: {e.Message}");
+            return Failed;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            await output.WriteLineAsync($"wharf import: interrupted after {printer.RepositoriesDone} of {printer.RepositoriesTotal} repositories; " +
+                "what was imported stays, and running the same command again completes the rest");
+            return Interrupted;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await output.WriteLineAsync($"wharf import: failed: {e.Message}");
+            await output.WriteLineAsync("  what was imported so far stays; fix the cause and run the same command again");
+            return Failed;
+        }
+    }
+
+    // The server's configuration sources (Program.cs), with <root> in place of the built-in default
+    // root, so that a plain `wharf import <root>` adopts <root> and a configured root still wins.
+    private static StorageOptions ReadStorageOptions(string root, string[] settings)
+    {
+        var defaults = new Dictionary<string, string?>(WharfDefaults.Settings)
+        {
+            [$"{StorageOptions.Section}:{nameof(StorageOptions.Root)}"] = root,
+        };
+        var configuration = new ConfigurationBuilder()
+            .Add(new MemoryConfigurationSource { InitialData = defaults })
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddEnvironmentVariables("WHARF_")
+            .AddCommandLine(settings)
+            .Build();
+        return configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions { Root = root };
+    }
+}
