@@ -1,10 +1,11 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Wharf.Api;
+using Wharf.Auth;
 using Wharf.Cli;
 using Wharf.Configuration;
-using Wharf.Metadata;
-using Wharf.Storage;
 
 // `wharf import <root>` adopts a registry:2 data directory, then exits; anything else serves.
 if (args is ["import", ..])
@@ -12,45 +13,62 @@ if (args is ["import", ..])
     return await ImportCommand.RunAsync(args[1..]);
 }
 
+var configFile = YamlConfigurationFile.FindArgument(args);
+args = YamlConfigurationFile.WithoutConfigArgument(args);
 var builder = WebApplication.CreateBuilder(args);
 
-// Wharf's defaults sit beneath every other source, so any file, variable or argument overrides them.
+// Sources, weakest first: Wharf's defaults, the --config YAML file, then ASP.NET's own (appsettings,
+// environment), the WHARF_ environment variables (WHARF_Storage__Root), and the command line last.
 builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = WharfDefaults.Settings });
-
-// Every setting can come from the environment with the WHARF_ prefix (WHARF_Storage__Root);
-// the command line is added again so that it still wins over the environment.
+if (configFile is not null)
+{
+    try
+    {
+        builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile) });
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"Wharf cannot read its configuration: {e.Message}");
+        return 2;
+    }
+}
 builder.Configuration.AddEnvironmentVariables("WHARF_");
 builder.Configuration.AddCommandLine(args);
 
+builder.Services.AddWharf(builder.Configuration);
+builder.Services.AddWharfAuth(builder.Configuration);
+
+var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
+var tls = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>() ?? new TlsOptions();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // Blobs are streamed to disk, so the body size is not limited here; manifests have their own limit.
     kestrel.Limits.MaxRequestBodySize = null;
+    kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeaderBytes;
     kestrel.AddServerHeader = false;
+    if (tls.Enabled && !tls.Validate().Any())
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(tls.Certificate!, tls.Key);
+        kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+        kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http1AndHttp2);
+    }
 });
-
-builder.Services.AddWharf(builder.Configuration);
 
 var app = builder.Build();
 
-// Open storage and migrate the metadata now: a bad root or database stops the server at start,
-// not at its first push.
-try
-{
-    app.Services.GetRequiredService<IBlobStorage>();
-    app.Services.GetRequiredService<IMetadataStore>();
-}
-catch (OptionsValidationException e)
+var problems = StartupCheck.Run(app.Services);
+if (problems.Count > 0)
 {
     Console.Error.WriteLine("Wharf cannot start; fix these settings:");
-    foreach (var failure in e.Failures)
+    foreach (var problem in problems)
     {
-        Console.Error.WriteLine($"  - {failure}");
+        Console.Error.WriteLine($"  - {problem}");
     }
     return 2;
 }
 
 app.UseRegistryErrors();
+app.MapTokenService();
 app.MapRegistryApi();
 app.Run();
 return 0;

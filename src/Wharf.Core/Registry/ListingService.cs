@@ -20,8 +20,42 @@ public sealed class ListingService(IMetadataStore metadata)
         return await metadata.ListTagsAsync(repository, Clamp(n), last, cancellationToken) ?? throw UnknownRepository(repository);
     }
 
-    public async Task<Page<string>> ListRepositoriesAsync(int? n, string? last, CancellationToken cancellationToken) =>
-        n == 0 ? new Page<string>([], false) : await metadata.ListRepositoriesAsync(Clamp(n), last, cancellationToken);
+    /// <param name="visible">When given, only the repositories it accepts are listed (access control);
+    /// pages are still filled up to <paramref name="n"/>.</param>
+    public async Task<Page<string>> ListRepositoriesAsync(int? n, string? last, Func<string, bool>? visible, CancellationToken cancellationToken)
+    {
+        if (n == 0)
+        {
+            return new Page<string>([], false);
+        }
+        if (visible is null)
+        {
+            return await metadata.ListRepositoriesAsync(Clamp(n), last, cancellationToken);
+        }
+        var wanted = Clamp(n) ?? int.MaxValue;
+        var items = new List<string>();
+        while (true)
+        {
+            var batch = await metadata.ListRepositoriesAsync(1000, last, cancellationToken);
+            foreach (var name in batch.Items)
+            {
+                if (!visible(name))
+                {
+                    continue;
+                }
+                if (items.Count == wanted)
+                {
+                    return new Page<string>(items, HasMore: true);
+                }
+                items.Add(name);
+            }
+            if (!batch.HasMore || batch.Items.Count == 0)
+            {
+                return new Page<string>(items, HasMore: false);
+            }
+            last = batch.Items[^1];
+        }
+    }
 
     private static int? Clamp(int? n) => n is { } value ? Math.Min(value, MaxPageSize) : null;
 

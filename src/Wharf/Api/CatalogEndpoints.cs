@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Wharf.Auth;
 using Wharf.Registry;
 
 namespace Wharf.Api;
@@ -9,7 +10,13 @@ internal static class CatalogEndpoints
     public static async Task ListAsync(HttpContext context)
     {
         var pagination = Pagination.FromQuery(context);
-        var page = await context.RequestServices.GetRequiredService<ListingService>().ListRepositoriesAsync(pagination.N, pagination.Last, context.RequestAborted);
+        var authorizer = context.RequestServices.GetRequiredService<RegistryAuthorizer>();
+        var caller = authorizer.Enabled ? await authorizer.AuthenticateAsync(context) : null;
+        // Callers see only the repositories they may pull.
+        Func<string, bool>? visible = caller is null || authorizer.IsAdmin(caller.Name) && caller.Grants is null
+            ? null
+            : name => authorizer.AllowedByPolicy(caller.Name, name).HasFlag(RegistryAction.Pull);
+        var page = await context.RequestServices.GetRequiredService<ListingService>().ListRepositoriesAsync(pagination.N, pagination.Last, visible, context.RequestAborted);
         pagination.AddNextLink(context, "/v2/_catalog", page);
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, new Catalog(page.Items), ApiJson.Default.Catalog, context.RequestAborted);

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
+using Wharf.Auth;
 using Wharf.Distribution;
 
 namespace Wharf.Api;
@@ -15,7 +15,7 @@ internal static class RegistryApi
         return app;
     }
 
-    private static Task DispatchAsync(HttpContext context)
+    private static async Task DispatchAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
         var rest = path.Length <= 4 ? "" : path[4..];
@@ -24,7 +24,8 @@ internal static class RegistryApi
             throw new RegistryException(ErrorCode.Unsupported, $"no resource at {path}", status: 404);
         }
         var method = context.Request.Method;
-        return (route.Kind, method) switch
+        await AuthorizeAsync(context, route, method);
+        var handling = (route.Kind, method) switch
         {
             (RouteKind.Base, "GET" or "HEAD") => BaseEndpoints.GetAsync(context),
             (RouteKind.Catalog, "GET") => CatalogEndpoints.ListAsync(context),
@@ -42,6 +43,34 @@ internal static class RegistryApi
             (RouteKind.Referrers, "GET") => ReferrerEndpoints.ListAsync(context, route.Name, route.Argument),
             _ => MethodNotAllowed(context, route.Kind),
         };
+        await handling;
+    }
+
+    // Access is decided before anything is read or written. The name is validated first, so a
+    // malformed name is a 400 whoever asks.
+    private static Task AuthorizeAsync(HttpContext context, RegistryRoute route, string method)
+    {
+        var authorizer = context.RequestServices.GetRequiredService<RegistryAuthorizer>();
+        if (!authorizer.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+        if (route.Kind == RouteKind.Base)
+        {
+            return authorizer.RequireSignedInAsync(context);
+        }
+        if (route.Kind == RouteKind.Catalog)
+        {
+            return Task.CompletedTask; // filtered to what the caller may pull
+        }
+        var repository = RepositoryName.Parse(route.Name);
+        var action = method switch
+        {
+            "GET" or "HEAD" when route.Kind != RouteKind.Upload => RegistryAction.Pull,
+            "DELETE" when route.Kind is RouteKind.Manifest or RouteKind.Blob => RegistryAction.Delete,
+            _ => RegistryAction.Push,
+        };
+        return authorizer.RequireAsync(context, repository.Value, action);
     }
 
     private static Task MethodNotAllowed(HttpContext context, RouteKind kind)

@@ -1,3 +1,4 @@
+using Wharf.Auth;
 using Wharf.Distribution;
 using Wharf.Registry;
 
@@ -20,8 +21,7 @@ internal static class UploadEndpoints
             var digest = Digest.Parse(mount);
             // Without 'from' the spec lets the registry mount any copy it holds that the caller may read.
             var from = query.TryGetValue("from", out var fromText) ? RepositoryName.Parse(fromText) : null;
-            var mounted = await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from, context.RequestAborted);
-            if (mounted is not null)
+            if (await MayMountFromAsync(context, from) && await context.RequestServices.GetRequiredService<BlobService>().TryMountAsync(repository, digest, from, context.RequestAborted) is not null)
             {
                 BlobCreated(context, repository, digest);
                 return;
@@ -76,6 +76,22 @@ internal static class UploadEndpoints
         var repository = RepositoryName.Parse(name);
         await context.RequestServices.GetRequiredService<UploadService>().CancelAsync(repository, id, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    // A mount reads the source repository, so the caller must be allowed to pull from it; without
+    // that right the client simply uploads the blob. With access control on, the automatic mount
+    // (no source named) is offered only to callers who may pull everything.
+    private static async Task<bool> MayMountFromAsync(HttpContext context, RepositoryName? from)
+    {
+        var authorizer = context.RequestServices.GetRequiredService<RegistryAuthorizer>();
+        if (!authorizer.Enabled)
+        {
+            return true;
+        }
+        var caller = await authorizer.AuthenticateAsync(context);
+        return from is null
+            ? caller.Grants is null && authorizer.IsAdmin(caller.Name)
+            : await authorizer.MayAsync(context, from.Value, RegistryAction.Pull);
     }
 
     private static ContentRange? ReadContentRange(HttpContext context)

@@ -13,8 +13,21 @@ public static class WharfServices
         services.AddOptions<StorageOptions>()
             .Bind(configuration.GetSection(StorageOptions.Section))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IValidateOptions<StorageOptions>>(new DelegateValidator<StorageOptions>(o => o.Validate()));
         services.AddOptions<ManifestOptions>().Bind(configuration.GetSection(ManifestOptions.Section));
+        var configDirectory = configuration[YamlConfigurationFile.DirectoryKey] ?? Directory.GetCurrentDirectory();
+        services.AddOptions<TlsOptions>()
+            .Bind(configuration.GetSection(TlsOptions.Section))
+            .PostConfigure(tls =>
+            {
+                // Paths in a YAML file are relative to the file.
+                tls.Certificate = tls.Certificate is { Length: > 0 } c ? Path.GetFullPath(c, configDirectory) : null;
+                tls.Key = tls.Key is { Length: > 0 } k ? Path.GetFullPath(k, configDirectory) : null;
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TlsOptions>>(new DelegateValidator<TlsOptions>(o => o.Validate()));
+        services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitOptions>>(new DelegateValidator<LimitOptions>(o => o.Validate()));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new RegistryPolicy
@@ -33,11 +46,13 @@ public static class WharfServices
         return services;
     }
 
-    private sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+    /// <summary>Runs an options class's own Validate(), which lists every problem it finds.</summary>
+    private sealed class DelegateValidator<T>(Func<T, IEnumerable<string>> validate) : IValidateOptions<T>
+        where T : class
     {
-        public ValidateOptionsResult Validate(string? name, StorageOptions options)
+        public ValidateOptionsResult Validate(string? name, T options)
         {
-            var failures = options.Validate().ToList();
+            var failures = validate(options).ToList();
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+using Wharf.Auth;
+using Wharf.Metadata;
+using Wharf.Storage;
+
+namespace Wharf.Configuration;
+
+/// <summary>Checks every setting and opens storage before the server listens, reporting every
+/// problem at once: a bad setting stops Wharf at start with a clear message, not at the first push.</summary>
+public static class StartupCheck
+{
+    public static IReadOnlyList<string> Run(IServiceProvider services)
+    {
+        var failures = new List<string>();
+        void Check(Action resolve)
+        {
+            try
+            {
+                resolve();
+            }
+            catch (OptionsValidationException e)
+            {
+                failures.AddRange(e.Failures);
+            }
+        }
+        Check(() => _ = services.GetRequiredService<IOptions<StorageOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<AuthOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<TlsOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
+        if (failures.Count > 0)
+        {
+            return failures;
+        }
+        try
+        {
+            services.GetRequiredService<IBlobStorage>();
+            services.GetRequiredService<IMetadataStore>();
+            services.GetRequiredService<RegistryAuthorizer>();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException
+            or System.Security.Cryptography.CryptographicException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            failures.Add(e.Message);
+        }
+        return failures;
+    }
+}
