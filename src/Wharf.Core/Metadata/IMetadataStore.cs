@@ -62,6 +62,9 @@ public interface IMetadataStore
     Task<UploadSession?> GetUploadAsync(UploadId id, CancellationToken cancellationToken);
 
     Task DeleteUploadAsync(UploadId id, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> upload sessions started before <paramref name="cutoff"/>, oldest first.</summary>
+    Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>A manifest as the metadata store knows it.</summary>

@@ -269,6 +269,24 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
     public Task DeleteUploadAsync(UploadId id, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => Execute(connection, transaction, "DELETE FROM uploads WHERE id = $id", ("$id", id.Value)), cancellationToken);
 
+    public async Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, null,
+            "SELECT id, repository, started_at FROM uploads WHERE started_at < $cutoff ORDER BY started_at LIMIT $limit",
+            ("$cutoff", cutoff.ToUnixTimeMilliseconds()), ("$limit", limit));
+        var sessions = new List<UploadSession>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (UploadId.TryParse(reader.GetString(0), out var id) && RepositoryName.TryParse(reader.GetString(1), out var repository))
+            {
+                sessions.Add(new UploadSession(id, repository, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+            }
+        }
+        return sessions;
+    }
+
     public void Dispose()
     {
         _writeLock.Dispose();

@@ -124,6 +124,33 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         }
     }
 
+    /// <summary>Discards sessions started before <paramref name="cutoff"/>: their bytes and their rows.
+    /// Returns how many were discarded.</summary>
+    public async Task<int> PurgeStartedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var purged = 0;
+        while (true)
+        {
+            var stale = await metadata.ListUploadsStartedBeforeAsync(cutoff, 100, cancellationToken);
+            foreach (var session in stale)
+            {
+                try
+                {
+                    await CancelAsync(session.Repository, session.Id.Value, cancellationToken);
+                    purged++;
+                }
+                catch (RegistryException e) when (e.Code == ErrorCode.BlobUploadUnknown)
+                {
+                    // Completed or cancelled by its client meanwhile.
+                }
+            }
+            if (stale.Count < 100)
+            {
+                return purged;
+            }
+        }
+    }
+
     private async Task<long> AppendLockedAsync(UploadSession session, SessionState state, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
     {
         var path = StoragePaths.UploadData(session.Repository, session.Id);

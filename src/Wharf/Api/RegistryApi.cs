@@ -25,6 +25,10 @@ internal static class RegistryApi
         }
         var method = context.Request.Method;
         await AuthorizeAsync(context, route, method);
+        // Requests that carry a blob body count against the client's upload cap.
+        using var upload = route.Kind is RouteKind.Upload or RouteKind.UploadStart && method is "POST" or "PATCH" or "PUT"
+            ? context.RequestServices.GetRequiredService<UploadConcurrency>().Enter(context.Connection.RemoteIpAddress)
+            : default;
         var handling = (route.Kind, method) switch
         {
             (RouteKind.Base, "GET" or "HEAD") => BaseEndpoints.GetAsync(context),

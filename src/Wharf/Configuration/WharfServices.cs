@@ -43,6 +43,8 @@ public static class WharfServices
         services.AddSingleton<UploadService>();
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
+        services.AddSingleton<Api.UploadConcurrency>();
+        services.AddHostedService<Maintenance.UploadPurge>();
         return services;
     }
 
