@@ -7,28 +7,52 @@ using Wharf.Storage;
 
 namespace Wharf.Registry;
 
-/// <summary>A stored manifest as served: its record and where its unchanged bytes are.</summary>
-public sealed record ManifestContent(ManifestRecord Record, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
+/// <summary>A stored manifest as served: its record and its unchanged bytes, in memory when small
+/// (<see cref="Bytes"/>), otherwise where storage keeps them.</summary>
+public sealed record ManifestContent(ManifestRecord Record, byte[]? Bytes, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
 
 /// <summary>The outcome of a manifest PUT.</summary>
 public sealed record PutManifestResult(Digest Digest, Digest? Subject);
 
 /// <summary>Manifest push, pull and delete. Manifests are stored byte for byte as blobs; the
 /// metadata store indexes them, their references and their tags.</summary>
-public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy)
+public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, ManifestCache cache)
 {
     public async Task<ManifestContent> GetAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
+        var path = "";
+        if (cache.TryGet(repository, reference, out var cached, out var cachedBytes))
+        {
+            path = StoragePaths.Blob(cached.Digest);
+            return new ManifestContent(cached, cachedBytes, null, ct => storage.OpenReadAsync(path, 0, ct));
+        }
         var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
             ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
-        var path = StoragePaths.Blob(record.Digest);
+        path = StoragePaths.Blob(record.Digest);
+        var bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
+        if (bytes is not null)
+        {
+            cache.Add(repository, reference, record, bytes);
+            return new ManifestContent(record, bytes, null, ct => storage.OpenReadAsync(path, 0, ct));
+        }
         var localFile = storage.TryGetLocalFile(path);
         if (localFile is null && await storage.GetSizeAsync(path, cancellationToken) is null)
         {
-            throw new RegistryException(ErrorCode.ManifestUnknown, $"the bytes of manifest {record.Digest} are missing from storage");
+            throw MissingBytes(record.Digest);
         }
-        return new ManifestContent(record, localFile, ct => storage.OpenReadAsync(path, 0, ct));
+        return new ManifestContent(record, null, localFile, ct => storage.OpenReadAsync(path, 0, ct));
     }
+
+    private async Task<byte[]> ReadStoredAsync(Digest digest, long size, CancellationToken cancellationToken)
+    {
+        await using var stream = await storage.OpenReadAsync(StoragePaths.Blob(digest), 0, cancellationToken) ?? throw MissingBytes(digest);
+        var bytes = new byte[size];
+        await stream.ReadExactlyAsync(bytes, cancellationToken);
+        return bytes;
+    }
+
+    private static RegistryException MissingBytes(Digest digest) =>
+        new(ErrorCode.ManifestUnknown, $"the bytes of manifest {digest} are missing from storage");
 
     public async Task<PutManifestResult> PutAsync(RepositoryName repository, Reference reference, Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
     {
@@ -61,6 +85,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             AnnotationsJson = manifest.AnnotationsJson,
         };
         await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), reference.TagName, CancellationToken.None);
+        cache.Invalidate(repository);
         return new PutManifestResult(digest, record.Subject);
     }
 
@@ -76,6 +101,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var deleted = reference.Digest is { } digest
             ? await metadata.DeleteManifestAsync(repository, digest, cancellationToken)
             : await metadata.DeleteTagAsync(repository, reference.TagName!, cancellationToken);
+        cache.Invalidate(repository);
         if (!deleted)
         {
             throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");

@@ -16,6 +16,11 @@ internal static class ManifestEndpoints
             throw new RegistryException(ErrorCode.ManifestUnknown,
                 $"manifest {reference} is a {manifest.Record.MediaType}, which the request's Accept header does not list");
         }
+        if (manifest.Bytes is { } bytes)
+        {
+            await ContentResults.SendBytesAsync(context, manifest.Record.Digest, manifest.Record.MediaType, bytes);
+            return;
+        }
         await ContentResults.SendAsync(context, manifest.Record.Digest, manifest.Record.MediaType, manifest.LocalFile, manifest.OpenAsync, enableRanges: false, ErrorCode.ManifestUnknown);
     }
 

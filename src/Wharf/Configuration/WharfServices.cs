@@ -41,6 +41,7 @@ public static class WharfServices
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
+        services.AddSingleton<ManifestCache>();
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
         services.AddSingleton<Api.UploadConcurrency>();

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using Wharf.Distribution;
+using Wharf.Metadata;
+
+namespace Wharf.Registry;
+
+/// <summary>
+/// Recently served manifests, with their bytes, by repository and reference: a pull asks for the
+/// same few manifests over and over, and answering from memory spares a database query, a file
+/// open and a stat per request. Every write to a repository drops that repository's entries; entries
+/// also expire after a few seconds, which bounds how long another replica's change can go unseen.
+/// </summary>
+public sealed class ManifestCache(TimeProvider time)
+{
+    /// <summary>Manifests larger than this are served from storage, not kept.</summary>
+    public const int MaxCachedBytes = 256 * 1024;
+
+    private const int MaxEntries = 20_000;
+    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entry>> _repositories = new(StringComparer.Ordinal);
+    private int _count;
+
+    public bool TryGet(RepositoryName repository, Reference reference, out ManifestRecord record, out byte[] bytes)
+    {
+        if (_repositories.TryGetValue(repository.Value, out var entries)
+            && entries.TryGetValue(reference.ToString(), out var entry)
+            && entry.Expires > time.GetUtcNow())
+        {
+            record = entry.Record;
+            bytes = entry.Bytes;
+            return true;
+        }
+        record = null!;
+        bytes = null!;
+        return false;
+    }
+
+    public void Add(RepositoryName repository, Reference reference, ManifestRecord record, byte[] bytes)
+    {
+        if (bytes.Length > MaxCachedBytes)
+        {
+            return;
+        }
+        if (Interlocked.Increment(ref _count) > MaxEntries)
+        {
+            // Crude but bounded: start over rather than track recency on the hot path.
+            Clear();
+        }
+        var entries = _repositories.GetOrAdd(repository.Value, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
+        entries[reference.ToString()] = new Entry(record, bytes, time.GetUtcNow() + Lifetime);
+    }
+
+    /// <summary>Forgets everything about a repository; called on every manifest or tag change in it.</summary>
+    public void Invalidate(RepositoryName repository)
+    {
+        if (_repositories.TryRemove(repository.Value, out var entries))
+        {
+            Interlocked.Add(ref _count, -entries.Count);
+        }
+    }
+
+    private void Clear()
+    {
+        _repositories.Clear();
+        Interlocked.Exchange(ref _count, 0);
+    }
+
+    private sealed record Entry(ManifestRecord Record, byte[] Bytes, DateTimeOffset Expires);
+}
