@@ -1,0 +1,87 @@
+namespace Wharf.Bench;
+
+/// <summary>Sizes and durations of one run: the numbers, or tiny ones for --smoke.</summary>
+internal sealed record Options
+{
+    public required string WorkDir { get; init; }
+    public required string WharfDll { get; init; }
+    public string? OutFile { get; init; }
+    public string LoadBefore { get; init; } = "";
+
+    /// <summary>What Wharf was built from (commit, uncommitted changes), for the report.</summary>
+    public string WharfSource { get; init; } = "unknown";
+    public bool Smoke { get; init; }
+
+    /// <summary>For working on the benchmark: run only the workloads whose title contains one of these.</summary>
+    public string[] Only { get; init; } = [];
+
+    /// <summary>A B A B rounds for the cheap workloads; the long ones (load, skopeo) cap it at <see cref="LongRounds"/>.</summary>
+    public int Rounds { get; init; } = 3;
+    public int LongRounds { get; init; } = 2;
+
+    public long BlobSize { get; init; } = 512L << 20;
+    public int ChunkSize { get; init; } = 16 << 20;
+    public int RangeCount { get; init; } = 1000;
+    public int RangeSize { get; init; } = 64 << 10;
+    public int RangeConnections { get; init; } = 8;
+    public int[] LoadConnections { get; init; } = [16, 64];
+    public TimeSpan LoadDuration { get; init; } = TimeSpan.FromSeconds(10);
+    public int Tags { get; init; } = 5000;
+    public int Repositories { get; init; } = 10_000;
+    public int PageSize { get; init; } = 100;
+    public int SetupConcurrency { get; init; } = 8;
+    public int ConcurrentClients { get; init; } = 32;
+    public int ConcurrentBlobSize { get; init; } = 64 << 20;
+    public int SkopeoImages { get; init; } = 200;
+    public int SkopeoParallel { get; init; } = 8;
+
+    public static Options Parse(string[] args)
+    {
+        string? work = null, wharf = null, outFile = null, load = "", source = "unknown";
+        string[] only = [];
+        bool smoke = false;
+        int? rounds = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--work": work = args[++i]; break;
+                case "--wharf": wharf = args[++i]; break;
+                case "--out": outFile = args[++i]; break;
+                case "--load-before": load = args[++i]; break;
+                case "--wharf-source": source = args[++i]; break;
+                case "--rounds": rounds = int.Parse(args[++i]); break;
+                case "--smoke": smoke = true; break;
+                case "--only": only = args[++i].Split(','); break;
+                default: throw new ArgumentException($"unknown argument {args[i]}");
+            }
+        }
+        if (work is null || wharf is null)
+        {
+            throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--load-before LOADAVG]");
+        }
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only };
+        if (smoke)
+        {
+            // Small enough to finish in well under a minute, big enough that every code path runs:
+            // several chunks, several pages of each listing, two rounds.
+            options = options with
+            {
+                Rounds = 2, LongRounds = 1,
+                BlobSize = 16L << 20, ChunkSize = 4 << 20,
+                RangeCount = 100,
+                LoadDuration = TimeSpan.FromSeconds(1),
+                Tags = 250, Repositories = 250,
+                ConcurrentBlobSize = 1 << 20,
+                SkopeoImages = 10,
+            };
+        }
+        if (rounds is { } r)
+        {
+            options = options with { Rounds = r, LongRounds = Math.Min(r, options.LongRounds) };
+        }
+        return options;
+    }
+
+    public bool Selected(string title) => Only.Length == 0 || Only.Any(o => title.Contains(o, StringComparison.OrdinalIgnoreCase));
+}
