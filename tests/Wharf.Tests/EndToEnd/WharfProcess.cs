@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Xunit.Abstractions;
 
 namespace Wharf.Tests.EndToEnd;
@@ -21,6 +23,8 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     private readonly string _tempRoot;
     private readonly Lock _logLock = new();
     private readonly Queue<string> _log = new();
+    private readonly IReadOnlyList<string> _extraArguments = [];
+    private readonly X509Certificate2? _httpsRoot;
     private Process? _process;
     private bool _disposed;
 
@@ -32,12 +36,22 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
         Directory.CreateDirectory(StorageRoot);
     }
 
+    private WharfProcess(ITestOutputHelper? output, WharfStartOptions options)
+        : this(output)
+    {
+        _extraArguments = options.Arguments;
+        _httpsRoot = options.HttpsRoot;
+    }
+
     public int Port { get; private set; }
 
     /// <summary>"127.0.0.1:PORT", the registry host as skopeo and image references spell it.</summary>
     public string HostPort => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
-    public Uri BaseAddress => new($"http://{HostPort}/");
+    /// <summary>"https" when started with <see cref="WharfStartOptions.HttpsRoot"/>, else "http".</summary>
+    public string Scheme => _httpsRoot is null ? "http" : "https";
+
+    public Uri BaseAddress => new($"{Scheme}://{HostPort}/");
 
     public string StorageRoot { get; }
 
@@ -53,6 +67,15 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     /// which the caller owns: disposing the server leaves it in place.</summary>
     public static Task<WharfProcess> StartAsync(string storageRoot, ITestOutputHelper? output = null) =>
         StartAsync(new WharfProcess(output, storageRoot));
+
+    /// <summary>
+    /// Starts a server with extra command-line arguments (auth settings, a --config file, TLS files),
+    /// given after the defaults so they override them; with <see cref="WharfStartOptions.HttpsRoot"/>
+    /// it listens on https:// and every client made here trusts that root and nothing else. The server
+    /// counts as started when GET /v2/ answers 200, or 401 when authentication is on.
+    /// </summary>
+    public static Task<WharfProcess> StartAsync(WharfStartOptions options, ITestOutputHelper? output = null) =>
+        StartAsync(new WharfProcess(output, options));
 
     private static async Task<WharfProcess> StartAsync(WharfProcess wharf)
     {
@@ -95,7 +118,26 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
 
     /// <summary>Creates a client for this server; the caller disposes it.</summary>
     public HttpClient CreateClient(TimeSpan? timeout = null) =>
-        new() { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromMinutes(2) };
+        new(CreateHandler()) { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromMinutes(2) };
+
+    /// <summary>A handler for this server: over https it trusts only <see cref="WharfStartOptions.HttpsRoot"/>
+    /// (the host name is still checked); the caller disposes it.</summary>
+    public SocketsHttpHandler CreateHandler()
+    {
+        var handler = new SocketsHttpHandler();
+        if (_httpsRoot is not null)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.Add(_httpsRoot);
+            handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
+        }
+
+        return handler;
+    }
 
     /// <summary>Peak resident set size of the server process (VmHWM), in bytes.</summary>
     public long ReadPeakRssBytes() => ReadProcStatusBytes("VmHWM:");
@@ -169,7 +211,7 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
             // The output directory is where the server's appsettings.json and runtimeconfig live.
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var arg in new[] { ServerDll, "--urls", $"http://{HostPort}", "--Storage:Root", StorageRoot })
+        foreach (var arg in new[] { ServerDll, "--urls", $"{Scheme}://{HostPort}", "--Storage:Root", StorageRoot }.Concat(_extraArguments))
         {
             startInfo.ArgumentList.Add(arg);
         }
@@ -195,7 +237,7 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
         _process = process;
         AppendLog($"---- started pid {process.Id} on {HostPort} ----");
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(CreateHandler()) { Timeout = TimeSpan.FromSeconds(2) };
         var ready = new Uri(BaseAddress, "v2/");
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < StartupTimeout)
@@ -218,7 +260,8 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
             try
             {
                 using var response = await http.GetAsync(ready);
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode == HttpStatusCode.OK ||
+                    (response.StatusCode == HttpStatusCode.Unauthorized && _extraArguments.Count > 0))
                 {
                     return true;
                 }
@@ -363,4 +406,15 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
 
         return "dotnet";
     }
+}
+
+/// <summary>How <see cref="WharfProcess.StartAsync(WharfStartOptions, ITestOutputHelper?)"/> starts a server.</summary>
+public sealed record WharfStartOptions
+{
+    /// <summary>Command-line arguments after the defaults (--urls, --Storage:Root), which they override.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>When set, the server is reached over https:// and its certificate must chain to this root
+    /// (the arguments must then include --Tls:Certificate and --Tls:Key).</summary>
+    public X509Certificate2? HttpsRoot { get; init; }
 }
