@@ -30,6 +30,37 @@ internal static partial class FileSync
         }
     }
 
+    /// <summary>
+    /// Asks Linux to start writing a range of a file to disk now, without waiting for it. An upload
+    /// that kicks this off as it goes finds most of its bytes already on disk when it commits, so
+    /// the fsync before the rename is short instead of a second wait for the whole blob.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle handle, long offset, long count)
+    {
+        if (!OperatingSystem.IsLinux() || handle.IsInvalid)
+        {
+            return;
+        }
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            _ = SyncFileRange((int)handle.DangerousGetHandle(), offset, count, SyncFileRangeWrite);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private const uint SyncFileRangeWrite = 2; // SYNC_FILE_RANGE_WRITE
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);
+
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
 

@@ -136,6 +136,10 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         private readonly string? _createdFile;
         private bool _committed;
 
+        // Large uploads hand their bytes to the disk every few MiB as they arrive (see FileSync).
+        private const long WritebackStep = 8 * 1024 * 1024;
+        private long _writebackFrom;
+
         /// <param name="createdFile">The file's path when this writer created it, so that an
         /// uncommitted writer removes it again.</param>
         public AppendWriter(SafeFileHandle handle, string? createdFile)
@@ -144,6 +148,7 @@ public sealed class FileSystemBlobStorage : IBlobStorage
             _createdFile = createdFile;
             _committedSize = RandomAccess.GetLength(handle);
             Size = _committedSize;
+            _writebackFrom = _committedSize;
         }
 
         public long Size { get; private set; }
@@ -152,6 +157,11 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         {
             await RandomAccess.WriteAsync(_handle, data, Size, cancellationToken);
             Size += data.Length;
+            if (Size - _writebackFrom >= WritebackStep)
+            {
+                FileSync.StartWriteback(_handle, _writebackFrom, Size - _writebackFrom);
+                _writebackFrom = Size;
+            }
         }
 
         public Task CommitAsync(CancellationToken cancellationToken)
