@@ -18,6 +18,11 @@ public static class ManifestParser
     /// <param name="contentType">The request's Content-Type, parameters allowed; may be null.</param>
     public static ParsedManifest Parse(ReadOnlyMemory<byte> body, string? contentType)
     {
+        // JSON is UTF-8 (RFC 8259, 8.1), and JsonDocument checks only the strings it is asked to read.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            throw Invalid("manifest is not valid UTF-8");
+        }
         JsonDocument document;
         try
         {

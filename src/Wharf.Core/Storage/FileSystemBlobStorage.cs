@@ -40,10 +40,20 @@ public sealed class FileSystemBlobStorage : IBlobStorage
     public Task<IBlobWriter> OpenAppendWriterAsync(string path, CancellationToken cancellationToken)
     {
         var file = Resolve(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var existed = File.Exists(file);
-        var handle = File.OpenHandle(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
-        return Task.FromResult<IBlobWriter>(new AppendWriter(handle, existed ? null : file));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                var existed = File.Exists(file);
+                var handle = File.OpenHandle(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+                return Task.FromResult<IBlobWriter>(new AppendWriter(handle, existed ? null : file));
+            }
+            catch (DirectoryNotFoundException) when (attempt < 3)
+            {
+                // A concurrent delete removed an empty parent between our mkdir and open: go again.
+            }
+        }
     }
 
     public Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken)
@@ -65,10 +75,9 @@ public sealed class FileSystemBlobStorage : IBlobStorage
             FileSync.Flush(handle);
         }
         var directory = Path.GetDirectoryName(destination)!;
-        Directory.CreateDirectory(directory);
         try
         {
-            File.Move(source, destination, overwrite: false);
+            MoveIntoPlace(source, destination, directory);
         }
         catch (IOException) when (File.Exists(destination))
         {
@@ -80,20 +89,69 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         return Task.FromResult(MoveResult.Moved);
     }
 
+    private static void MoveIntoPlace(string source, string destination, string directory)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(directory);
+                File.Move(source, destination, overwrite: false);
+                return;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 3 && File.Exists(source))
+            {
+                // A concurrent delete removed an empty parent between our mkdir and the rename.
+            }
+        }
+    }
+
     public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken)
     {
         var full = Resolve(path);
+        bool deleted;
         if (File.Exists(full))
         {
             File.Delete(full);
-            return Task.FromResult(true);
+            deleted = true;
         }
-        if (Directory.Exists(full))
+        else if (Directory.Exists(full))
         {
             Directory.Delete(full, recursive: true);
-            return Task.FromResult(true);
+            deleted = true;
         }
-        return Task.FromResult(false);
+        else
+        {
+            deleted = false;
+        }
+        RemoveEmptyParents(Path.GetDirectoryName(full)!);
+        return Task.FromResult(deleted);
+    }
+
+    // rmdir only succeeds on an empty directory, so a directory that another request is filling
+    // stays; that request's own creation is retried if it loses the race (OpenAppendWriterAsync).
+    private void RemoveEmptyParents(string directory)
+    {
+        while (directory.Length > _root.Length && directory.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(directory).Any())
+                {
+                    return;
+                }
+                Directory.Delete(directory, recursive: false);
+            }
+            catch (IOException)
+            {
+                return;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return;
+            }
+            directory = Path.GetDirectoryName(directory)!;
+        }
     }
 
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

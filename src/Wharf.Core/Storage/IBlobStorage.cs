@@ -22,7 +22,8 @@ public interface IBlobStorage
     /// exists (content-addressed storage: same bytes) the source is dropped instead.</summary>
     Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken);
 
-    /// <summary>Deletes an object or everything under a prefix; false when nothing was there.</summary>
+    /// <summary>Deletes an object or everything under a prefix; false when nothing was there. As in
+    /// object storage, a prefix exists only while something is under it: nothing empty is left behind.</summary>
     Task<bool> DeleteAsync(string path, CancellationToken cancellationToken);
 
     /// <summary>The names of the direct children of a prefix (objects and sub-prefixes).</summary>

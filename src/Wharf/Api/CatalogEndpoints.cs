@@ -13,9 +13,9 @@ internal static class CatalogEndpoints
         var authorizer = context.RequestServices.GetRequiredService<RegistryAuthorizer>();
         var caller = authorizer.Enabled ? await authorizer.AuthenticateAsync(context) : null;
         // Callers see only the repositories they may pull.
-        Func<string, bool>? visible = caller is null || authorizer.IsAdmin(caller.Name) && caller.Grants is null
+        Func<string, bool>? visible = caller is null || authorizer.SeesEverything(caller)
             ? null
-            : name => authorizer.AllowedByPolicy(caller.Name, name).HasFlag(RegistryAction.Pull);
+            : name => authorizer.MayList(caller, name);
         var page = await context.RequestServices.GetRequiredService<ListingService>().ListRepositoriesAsync(pagination.N, pagination.Last, visible, context.RequestAborted);
         pagination.AddNextLink(context, "/v2/_catalog", page);
         context.Response.ContentType = "application/json";

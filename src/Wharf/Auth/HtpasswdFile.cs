@@ -16,7 +16,7 @@ public sealed class HtpasswdFile
     private HtpasswdFile(Dictionary<string, string> hashes)
     {
         _hashes = hashes;
-        var cost = hashes.Values.Select(h => int.TryParse(h.AsSpan(4, 2), out var c) ? c : 10).DefaultIfEmpty(10).First();
+        var cost = hashes.Values.Select(h => int.Parse(h.AsSpan(4, 2), System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(10).First();
         _decoyHash = BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString("N"), cost);
     }
 
@@ -45,9 +45,30 @@ public sealed class HtpasswdFile
             {
                 throw new InvalidDataException($"{path}:{lineNumber}: user '{user}' does not have a bcrypt hash ($2y$); create entries with 'htpasswd -B'");
             }
+            if (!IsWellFormedBcrypt(hash))
+            {
+                throw new InvalidDataException($"{path}:{lineNumber}: the bcrypt hash of user '{user}' is damaged (expected $2y$<cost>$ and 53 more characters)");
+            }
             hashes[user] = hash;
         }
         return new HtpasswdFile(hashes);
+    }
+
+    // $2y$ + two-digit cost (4..31) + $ + 22 characters of salt + 31 of hash, in bcrypt's base64 alphabet.
+    private static bool IsWellFormedBcrypt(string hash)
+    {
+        if (hash.Length != 60 || hash[6] != '$' || !int.TryParse(hash.AsSpan(4, 2), out var cost) || cost is < 4 or > 31)
+        {
+            return false;
+        }
+        foreach (var c in hash.AsSpan(7))
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '/'))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Checks a password. Takes bcrypt's time whether or not the user exists.</summary>
@@ -59,8 +80,9 @@ public sealed class HtpasswdFile
         {
             matches = BCrypt.Net.BCrypt.Verify(password, known ? hash : _decoyHash);
         }
-        catch (BCrypt.Net.SaltParseException)
+        catch (Exception e) when (e is BCrypt.Net.SaltParseException or ArgumentException or FormatException)
         {
+            // A hash the library cannot read never matches; it must not become a 500.
             matches = false;
         }
         return known && matches;

@@ -67,6 +67,18 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
     public async Task<bool> MayAsync(HttpContext context, string repository, RegistryAction action) =>
         !Enabled || (Allowed(await AuthenticateAsync(context), repository) & action) == action;
 
+    /// <summary>Whether the caller may pull <paramref name="repository"/>, for listing the catalog. A
+    /// token from the built-in service speaks for a user whose rights the access rules give; a token
+    /// from an external issuer grants only what it lists (and what anyone may pull).</summary>
+    public bool MayList(Caller caller, string repository) =>
+        (caller.Grants is null || options.Token.BuiltIn
+            ? policy.Allowed(caller.Name, repository)
+            : Allowed(caller, repository)).HasFlag(RegistryAction.Pull);
+
+    /// <summary>Whether the caller sees the whole catalog without filtering.</summary>
+    public bool SeesEverything(Caller caller) =>
+        (caller.Grants is null || options.Token.BuiltIn) && policy.IsAdmin(caller.Name);
+
     /// <summary>Whether the user may do everything everywhere (and so see the whole catalog).</summary>
     public bool IsAdmin(string? user) => policy.IsAdmin(user);
 

@@ -70,7 +70,10 @@ public static class TokenKeys
         {
             var certificates = new X509Certificate2Collection();
             certificates.ImportFromPemFile(certificateFile);
-            keys.AddRange(certificates.Select(c => new X509SecurityKey(c)));
+            // X509SecurityKey handles RSA only; an EC certificate's key is wrapped as an ECDsa key.
+            keys.AddRange(certificates.Select(c => c.GetECDsaPublicKey() is { } ec
+                ? new ECDsaSecurityKey(ec) { KeyId = c.Thumbprint }
+                : (SecurityKey)new X509SecurityKey(c)));
         }
         if (jwksFile is not null)
         {

@@ -37,9 +37,10 @@ public static class StartupCheck
             services.GetRequiredService<IMetadataStore>();
             services.GetRequiredService<RegistryAuthorizer>();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException
             or System.Security.Cryptography.CryptographicException or Microsoft.Data.Sqlite.SqliteException)
         {
+            // A key that is not a key, a file that is not what its setting says: reported, not thrown.
             failures.Add(e.Message);
         }
         return failures;

@@ -33,6 +33,10 @@ public static class YamlConfigurationFile
         }
         if (stream.Documents.Count > 0)
         {
+            if (stream.Documents[0].RootNode is not YamlMappingNode)
+            {
+                throw new InvalidDataException($"{path}: the top level must be a mapping of settings (Section: value)");
+            }
             Flatten(stream.Documents[0].RootNode, prefix: null, values, path);
         }
         return values;
@@ -81,7 +85,10 @@ public static class YamlConfigurationFile
             case YamlMappingNode mapping:
                 foreach (var (key, child) in mapping.Children)
                 {
-                    var name = ((YamlScalarNode)key).Value ?? "";
+                    if (key is not YamlScalarNode { Value: { Length: > 0 } name })
+                    {
+                        throw new InvalidDataException($"{path}: line {key.Start.Line}: a setting's name must be plain text");
+                    }
                     Flatten(child, prefix is null ? name : $"{prefix}:{name}", values, path);
                 }
                 break;
@@ -92,8 +99,8 @@ public static class YamlConfigurationFile
                 }
                 break;
             case YamlScalarNode scalar when prefix is not null:
-                // A YAML null (~ or empty) clears the setting, as an empty value would.
-                values[prefix] = scalar.Value is "~" or "null" ? null : scalar.Value;
+                // An unquoted YAML null (~, null, or nothing) clears the setting; a quoted "null" is text.
+                values[prefix] = scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && scalar.Value is "~" or "null" or "Null" or "NULL" or "" ? null : scalar.Value;
                 break;
             default:
                 throw new InvalidDataException($"{path}: the top level must be a mapping of settings");
