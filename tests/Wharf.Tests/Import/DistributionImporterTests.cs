@@ -367,6 +367,8 @@ public sealed class DistributionImporterTests : IDisposable
         }
         Assert.False(File.Exists(copied.BlobDataPath(bad.Layer)));
         Assert.Equal(report.BytesCopied, new[] { good.Manifest, good.Config, good.Layer, bad.Manifest, bad.Config }.Sum(d => new FileInfo(copied.BlobDataPath(d)).Length));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(targetRoot, "docker", "registry", "v2", "repositories"), "*", SearchOption.AllDirectories));
+        // No staging file is left behind (and, once empty, no staging directory either).
+        var repositories = Path.Combine(targetRoot, "docker", "registry", "v2", "repositories");
+        Assert.False(Directory.Exists(repositories) && Directory.EnumerateFileSystemEntries(repositories, "*", SearchOption.AllDirectories).Any());
     }
 }
