@@ -179,7 +179,7 @@ static string Report(Options options, Results results, string machine, string lo
     sb.AppendLine("## Machine");
     sb.AppendLine();
     sb.Append(machine);
-    sb.AppendLine(CultureInfo.InvariantCulture, $"- Wharf: published in Release from {options.WharfSource}");
+    sb.AppendLine(CultureInfo.InvariantCulture, $"- Wharf: published in Release (Native AOT) from {options.WharfSource}");
     sb.AppendLine(CultureInfo.InvariantCulture, $"- load average (1, 5, 15 min): {loadBefore} before the run, {loadAfter} after it");
     sb.AppendLine();
     sb.AppendLine("## Results");
@@ -198,7 +198,7 @@ static string Report(Options options, Results results, string machine, string lo
         - The push limit is one core's SHA-256 (.NET `IncrementalHash`, OpenSSL underneath, SHA instructions) over the same bytes read in 1 MiB pieces: a registry must at least hash every byte. The pull and range limits are nginx serving the same file with sendfile.
         - Small requests: `Accept` is what docker sends. GET runs under wrk (2 threads). wrk cannot load HEAD (its parser waits for the body a HEAD response's Content-Length announces; wg/wrk#198), so HEADs run under a built-in closed-loop loader (raw keep-alive sockets, one request in flight per connection, like wrk); GET runs under it too, to compare the two loaders.
         - Listings are populated through the API, 8 requests at a time: one manifest PUT under every tag; for each repository, a cross-repository mount of the config blob and a PUT of a manifest with that config and no layers.
-        - Distribution runs with the configuration of the `registry:2` image (filesystem storage, in-memory blob descriptor cache), deletes enabled, access log off. Wharf runs as published in Release, with its defaults.
+        - Distribution runs with the configuration of the `registry:2` image (filesystem storage, in-memory blob descriptor cache), deletes enabled, access log off. Wharf runs as published in Release (Native AOT, `dotnet publish src/Wharf -c Release -r linux-x64`), with its defaults.
         - Peak RSS during the concurrent push samples VmRSS every 50 ms; the whole-run peak is VmHWM of the long-lived server (the start measurements use separate processes).
         - nginx runs with `sendfile on` and without `tcp_nopush`: with it, each 64 KiB range response on a keep-alive connection waited about 40 ms for the client's delayed ACK (about 200 ranges/s instead of thousands).
 

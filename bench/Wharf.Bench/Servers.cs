@@ -32,8 +32,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartWharfAsync(Options options, string dataDir)
     {
         var port = FreePort();
-        return StartAsync(Results.Wharf, options, "dotnet",
-            [options.WharfDll, "--urls", $"http://127.0.0.1:{port}", "--Storage:Root", dataDir],
+        // A .dll runs on the dotnet host; anything else is a native (AOT) executable.
+        string[] settings = ["--urls", $"http://127.0.0.1:{port}", "--Storage:Root", dataDir];
+        var native = !options.WharfDll.EndsWith(".dll", StringComparison.Ordinal);
+        return StartAsync(Results.Wharf, options, native ? options.WharfDll : "dotnet",
+            native ? settings : [options.WharfDll, .. settings],
             dataDir + ".log", new Uri($"http://127.0.0.1:{port}/"), "v2/");
     }
 

@@ -60,6 +60,10 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     /// <summary>The path of the server assembly, copied next to the tests by the project reference.</summary>
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "Wharf.dll");
 
+    /// <summary>A published server executable to test instead of the built Wharf.dll, e.g. the Native
+    /// AOT build: <c>WHARF_TEST_SERVER=/path/to/Wharf dotnet test --filter Category=EndToEnd</c>.</summary>
+    public static string? ServerExecutable => Environment.GetEnvironmentVariable("WHARF_TEST_SERVER") is { Length: > 0 } path ? path : null;
+
     /// <summary>Starts a server and waits until GET /v2/ answers 200.</summary>
     public static Task<WharfProcess> StartAsync(ITestOutputHelper? output = null) => StartAsync(new WharfProcess(output));
 
@@ -198,12 +202,12 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     /// <summary>Returns false when the port was taken and the caller may retry.</summary>
     private async Task<bool> LaunchAsync(bool throwOnPortInUse)
     {
-        if (!File.Exists(ServerDll))
+        if (ServerExecutable is null && !File.Exists(ServerDll))
         {
             throw new FileNotFoundException($"The server assembly was not found at {ServerDll}.");
         }
 
-        var startInfo = new ProcessStartInfo(DotnetHost())
+        var startInfo = new ProcessStartInfo(ServerExecutable ?? DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -211,7 +215,8 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
             // The output directory is where the server's appsettings.json and runtimeconfig live.
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var arg in new[] { ServerDll, "--urls", $"{Scheme}://{HostPort}", "--Storage:Root", StorageRoot }.Concat(_extraArguments))
+        var server = ServerExecutable is null ? new[] { ServerDll } : [];
+        foreach (var arg in server.Concat(["--urls", $"{Scheme}://{HostPort}", "--Storage:Root", StorageRoot]).Concat(_extraArguments))
         {
             startInfo.ArgumentList.Add(arg);
         }
