@@ -9,13 +9,26 @@ namespace Wharf.Registry;
 public sealed record BlobContent(Digest Digest, long Size, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
 
 /// <summary>Blob reads, deletes and cross-repository mounts.</summary>
-public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy)
+public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, BlobLinkCache links)
 {
+    /// <summary>The size of a blob <paramref name="repository"/> may read (what a HEAD answers). The
+    /// metadata is written only once the bytes are durable, so it alone says the blob is there.</summary>
+    public async Task<long> GetSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
+    {
+        if (links.TryGet(repository, digest, out var cached))
+        {
+            return cached;
+        }
+        var size = await metadata.GetLinkedBlobSizeAsync(repository, digest, cancellationToken)
+            ?? throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
+        links.Add(repository, digest, size);
+        return size;
+    }
+
     /// <summary>The blob if <paramref name="repository"/> may read it and its bytes are present.</summary>
     public async Task<BlobContent> GetAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
     {
-        var size = await metadata.GetLinkedBlobSizeAsync(repository, digest, cancellationToken)
-            ?? throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
+        var size = await GetSizeAsync(repository, digest, cancellationToken);
         var path = StoragePaths.Blob(digest);
         var localFile = storage.TryGetLocalFile(path);
         if (localFile is null && await storage.GetSizeAsync(path, cancellationToken) is null)
@@ -30,6 +43,7 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
     public async Task DeleteAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
     {
         EnsureDeleteEnabled(policy);
+        links.Remove(repository, digest);
         if (!await metadata.UnlinkBlobAsync(repository, digest, cancellationToken))
         {
             throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");

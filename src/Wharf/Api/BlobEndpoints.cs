@@ -10,7 +10,15 @@ internal static class BlobEndpoints
     {
         var repository = RepositoryName.Parse(name);
         var digest = Digest.Parse(digestText);
-        var blob = await context.RequestServices.GetRequiredService<BlobService>().GetAsync(repository, digest, context.RequestAborted);
+        var blobs = context.RequestServices.GetRequiredService<BlobService>();
+        if (HttpMethods.IsHead(context.Request.Method) && ContentResults.IsPlainGet(context.Request))
+        {
+            // The existence check clients make for every layer: answered from the metadata alone.
+            var size = await blobs.GetSizeAsync(repository, digest, context.RequestAborted);
+            ContentResults.WriteHeadHeaders(context, digest, MediaTypes.OctetStream, size);
+            return;
+        }
+        var blob = await blobs.GetAsync(repository, digest, context.RequestAborted);
         await ContentResults.SendAsync(context, digest, MediaTypes.OctetStream, blob.LocalFile, blob.OpenAsync, enableRanges: true, ErrorCode.BlobUnknown);
     }
 

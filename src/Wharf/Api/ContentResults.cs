@@ -12,11 +12,22 @@ internal static class ContentResults
 {
     // A whole-body GET or HEAD with no Range and no condition: the common pull. Anything else goes
     // through ASP.NET's file result, which implements RFC 9110's ranges and preconditions.
-    private static bool IsPlainGet(HttpRequest request) =>
+    public static bool IsPlainGet(HttpRequest request) =>
         request.Headers.Range.Count == 0
         && request.Headers.IfNoneMatch.Count == 0 && request.Headers.IfMatch.Count == 0
         && request.Headers.IfModifiedSince.Count == 0 && request.Headers.IfUnmodifiedSince.Count == 0
         && request.Headers.IfRange.Count == 0;
+
+    /// <summary>The headers of a 200 for a HEAD of content whose size is known.</summary>
+    public static void WriteHeadHeaders(HttpContext context, Digest digest, string contentType, long size)
+    {
+        var response = context.Response;
+        response.Headers[RegistryHeaders.ContentDigest] = digest.ToString();
+        response.Headers.ETag = $"\"{digest}\"";
+        response.Headers.AcceptRanges = "bytes";
+        response.ContentType = contentType;
+        response.ContentLength = size;
+    }
 
     // Reads the file straight into the response pipe's buffers, a megabyte at a time: one copy from
     // the page cache to the socket's buffers, where a stream copy makes two, in 64 KiB steps.

@@ -39,6 +39,7 @@ public static class WharfServices
         services.AddSingleton<IMetadataStore>(sp => new SqliteMetadataStore(
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseFile,
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<BlobLinkCache>();
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
         services.AddSingleton<ManifestCache>();
