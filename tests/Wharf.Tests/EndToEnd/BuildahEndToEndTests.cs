@@ -13,40 +13,18 @@ namespace Wharf.Tests.EndToEnd;
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 [Trait("Category", "EndToEnd")]
-public sealed class BuildahEndToEndTests : IDisposable
+public sealed class BuildahEndToEndTests(ITestOutputHelper output) : EndToEndTestBase(output)
 {
     private const string Script = "#!/bin/sh\necho hello from wharf\n";
-    private readonly ITestOutputHelper _output;
-    private readonly string _workDir;
-
-    public BuildahEndToEndTests(ITestOutputHelper output)
-    {
-        _output = output;
-        _workDir = Path.Combine(Path.GetTempPath(), "wharf-e2e-work-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_workDir);
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_workDir, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temp directory must not fail the test.
-        }
-    }
-
     [Theory]
     [InlineData("oci", OciLayout.ManifestMediaType)]
     [InlineData("docker", "application/vnd.docker.distribution.manifest.v2+json")]
     public async Task Push_ScratchImageWithCopiedFile_ServesItsLayerAndPullsWithSameDigest(string format, string manifestMediaType)
     {
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        using var buildah = new Buildah(_output);
-        using var skopeo = new Skopeo(_output);
-        var script = Path.Combine(_workDir, "hello.sh");
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        using var buildah = new Buildah(Output);
+        using var skopeo = new Skopeo(Output);
+        var script = Path.Combine(WorkDir, "hello.sh");
         File.WriteAllText(script, Script);
         var repository = $"team/buildah-{format}";
         var remote = $"{wharf.HostPort}/{repository}:v1";
@@ -82,7 +60,7 @@ public sealed class BuildahEndToEndTests : IDisposable
 
         var raw = (await skopeo.InspectRawAsync($"docker://{remote}")).EnsureSuccess(wharf).StdOutBytes;
         Assert.Equal(pushed, OciLayout.ComputeDigest(raw));
-        var pulledDir = Path.Combine(_workDir, "pulled");
+        var pulledDir = Path.Combine(WorkDir, "pulled");
         (await skopeo.CopyAsync($"docker://{remote}", $"oci:{pulledDir}:v1", "--preserve-digests")).EnsureSuccess(wharf);
         Assert.Equal(pushed, OciLayout.ReadTag(pulledDir, "v1").Digest);
         foreach (var digest in new[] { pushed, configDigest, layer.GetProperty("digest").GetString()! })
@@ -94,14 +72,14 @@ public sealed class BuildahEndToEndTests : IDisposable
     [Fact]
     public async Task From_BaseImagePulledFromWharf_PushesDerivedImageOnTopOfBaseLayers()
     {
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        using var buildah = new Buildah(_output);
-        using var skopeo = new Skopeo(_output);
-        var layout = OciLayout.Create(Path.Combine(_workDir, "layout"));
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        using var buildah = new Buildah(Output);
+        using var skopeo = new Skopeo(Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         var baseImage = layout.AddImage("v1", layerCount: 2, seed: 51);
         var baseRemote = $"{wharf.HostPort}/team/base:v1";
         (await skopeo.CopyAsync($"oci:{layout.Root}:v1", $"docker://{baseRemote}", "--preserve-digests")).EnsureSuccess(wharf);
-        var script = Path.Combine(_workDir, "hello.sh");
+        var script = Path.Combine(WorkDir, "hello.sh");
         File.WriteAllText(script, Script);
 
         var container = await buildah.FromAsync(baseRemote, wharf);
@@ -135,7 +113,7 @@ public sealed class BuildahEndToEndTests : IDisposable
         Assert.Equal(derivedDiffIds[^1], OciLayout.ComputeDigest(top));
         Assert.Equal(Script, ReadTarFile(top, "usr/local/bin/hello.sh").Content);
 
-        var pulledDir = Path.Combine(_workDir, "pulled");
+        var pulledDir = Path.Combine(WorkDir, "pulled");
         (await skopeo.CopyAsync($"docker://{derivedRemote}", $"oci:{pulledDir}:v1", "--preserve-digests")).EnsureSuccess(wharf);
         Assert.Equal(pushed, OciLayout.ReadTag(pulledDir, "v1").Digest);
     }

@@ -12,36 +12,14 @@ namespace Wharf.Tests.EndToEnd;
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 [Trait("Category", "EndToEnd")]
-public sealed class PodmanEndToEndTests : IDisposable
+public sealed class PodmanEndToEndTests(ITestOutputHelper output) : EndToEndTestBase(output)
 {
-    private readonly ITestOutputHelper _output;
-    private readonly string _workDir;
-
-    public PodmanEndToEndTests(ITestOutputHelper output)
-    {
-        _output = output;
-        _workDir = Path.Combine(Path.GetTempPath(), "wharf-e2e-work-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_workDir);
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_workDir, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temp directory must not fail the test.
-        }
-    }
-
     [Fact]
     public async Task Push_ImageFromOciLayout_PullsBackWithSameImageIdAndDigest()
     {
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        using var podman = new Podman(_output);
-        var layout = OciLayout.Create(Path.Combine(_workDir, "layout"));
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        using var podman = new Podman(Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         var image = layout.AddImage("v1", layerCount: 2, seed: 31);
         var id = await podman.PullAsync($"oci:{layout.Root}:v1", wharf);
         Assert.Equal(Hex(image.Config.Digest), id);
@@ -75,9 +53,9 @@ public sealed class PodmanEndToEndTests : IDisposable
     [Fact]
     public async Task PushAndPull_RegistryListedInsecureInRegistriesConf_WorkOverHttpWithoutTlsFlag()
     {
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        using var podman = new Podman(_output, insecureRegistries: wharf.HostPort);
-        var layout = OciLayout.Create(Path.Combine(_workDir, "layout"));
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        using var podman = new Podman(Output, insecureRegistries: wharf.HostPort);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         var image = layout.AddImage("v1", layerCount: 1, seed: 32);
         var id = await podman.PullAsync($"oci:{layout.Root}:v1", wharf);
         var remote = $"{wharf.HostPort}/team/insecure:v1";
@@ -96,9 +74,9 @@ public sealed class PodmanEndToEndTests : IDisposable
     [Fact]
     public async Task Pull_RegistryNotListedInsecureAndNoTlsFlag_FailsBecauseHttpsIsRequired()
     {
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        using var podman = new Podman(_output); // registries.conf lists no insecure registry
-        var layout = OciLayout.Create(Path.Combine(_workDir, "layout"));
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        using var podman = new Podman(Output); // registries.conf lists no insecure registry
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         layout.AddImage("v1", layerCount: 1, seed: 33);
         var id = await podman.PullAsync($"oci:{layout.Root}:v1", wharf);
         var remote = $"{wharf.HostPort}/team/secure:v1";
@@ -116,9 +94,9 @@ public sealed class PodmanEndToEndTests : IDisposable
     [Fact]
     public async Task ManifestPushAll_TwoPlatformList_ServesIndexAndPullsEachPlatform()
     {
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        using var podman = new Podman(_output);
-        var layout = OciLayout.Create(Path.Combine(_workDir, "layout"));
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        using var podman = new Podman(Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         var images = new Dictionary<string, OciImage>
         {
             ["amd64"] = layout.AddImage("amd64", layerCount: 1, seed: 41, architecture: "amd64"),

@@ -20,40 +20,18 @@ public sealed class EndToEndCollection
 /// <summary>The real server (its own process, real HTTP) driven by the real skopeo client and raw HTTP.</summary>
 [Collection(EndToEndCollection.Name)]
 [Trait("Category", "EndToEnd")]
-public sealed class SkopeoEndToEndTests : IDisposable
+public sealed class SkopeoEndToEndTests(ITestOutputHelper output) : EndToEndTestBase(output)
 {
     private const long MiB = 1024 * 1024;
-    private readonly ITestOutputHelper _output;
-    private readonly string _workDir;
-
-    public SkopeoEndToEndTests(ITestOutputHelper output)
-    {
-        _output = output;
-        _workDir = Path.Combine(Path.GetTempPath(), "wharf-e2e-work-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_workDir);
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_workDir, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temp directory must not fail the test.
-        }
-    }
-
     [Fact]
     public async Task Copy_MultiLayerImage_RoundTripsWithIdenticalDigests()
     {
-        using var skopeo = new Skopeo(_output);
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        using var skopeo = new Skopeo(Output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        var source = OciLayout.Create(Path.Combine(WorkDir, "source"));
         var image = source.AddImage("v1", layerCount: 3, seed: 1);
         var remote = $"docker://{wharf.HostPort}/team/app:v1";
-        var pulledDir = Path.Combine(_workDir, "pulled");
+        var pulledDir = Path.Combine(WorkDir, "pulled");
 
         // --preserve-digests makes skopeo refuse, rather than silently do, any rewrite of the image.
         (await skopeo.CopyAsync($"oci:{source.Root}:v1", remote, "--preserve-digests")).EnsureSuccess(wharf);
@@ -72,12 +50,12 @@ public sealed class SkopeoEndToEndTests : IDisposable
     [Fact]
     public async Task Copy_TwoPlatformIndexWithAll_RoundTripsWithIdenticalDigests()
     {
-        using var skopeo = new Skopeo(_output);
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        using var skopeo = new Skopeo(Output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        var source = OciLayout.Create(Path.Combine(WorkDir, "source"));
         var index = source.AddTwoPlatformIndex("v1", seed: 2);
         var remote = $"docker://{wharf.HostPort}/team/multi:v1";
-        var pulledDir = Path.Combine(_workDir, "pulled");
+        var pulledDir = Path.Combine(WorkDir, "pulled");
 
         (await skopeo.CopyAsync($"oci:{source.Root}:v1", remote, "--all", "--preserve-digests")).EnsureSuccess(wharf);
         (await skopeo.CopyAsync(remote, $"oci:{pulledDir}:v1", "--all", "--preserve-digests")).EnsureSuccess(wharf);
@@ -102,15 +80,15 @@ public sealed class SkopeoEndToEndTests : IDisposable
     [Fact]
     public async Task Copy_LayerOver200MiB_RoundTripsWithIdenticalDigests()
     {
-        using var skopeo = new Skopeo(_output);
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        using var skopeo = new Skopeo(Output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        var source = OciLayout.Create(Path.Combine(WorkDir, "source"));
         var clock = Stopwatch.StartNew();
         var image = source.AddBigLayerImage("v1", payloadBytes: 201 * MiB, seed: 3);
-        _output.WriteLine($"generated a {image.Layers[0].Size / (double)MiB:F1} MiB layer in {clock.Elapsed.TotalSeconds:F1} s");
+        Output.WriteLine($"generated a {image.Layers[0].Size / (double)MiB:F1} MiB layer in {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(image.Layers[0].Size >= 200 * MiB);
         var remote = $"docker://{wharf.HostPort}/team/big:v1";
-        var pulledDir = Path.Combine(_workDir, "pulled");
+        var pulledDir = Path.Combine(WorkDir, "pulled");
 
         (await skopeo.CopyAsync($"oci:{source.Root}:v1", remote, "--preserve-digests")).EnsureSuccess(wharf);
         (await skopeo.CopyAsync(remote, $"oci:{pulledDir}:v1", "--preserve-digests")).EnsureSuccess(wharf);
@@ -118,15 +96,15 @@ public sealed class SkopeoEndToEndTests : IDisposable
         Assert.Equal(image.Manifest.Digest, OciLayout.ReadTag(pulledDir, "v1").Digest);
         AssertBlobIntact(pulledDir, image.Layers[0]);
         AssertBlobIntact(pulledDir, image.Config);
-        _output.WriteLine($"Wharf peak RSS: {wharf.ReadPeakRssBytes() / (double)MiB:F1} MiB");
+        Output.WriteLine($"Wharf peak RSS: {wharf.ReadPeakRssBytes() / (double)MiB:F1} MiB");
     }
 
     [Fact]
     public async Task Copy_SignatureLikeReferrer_IsListedByReferrersApi()
     {
-        using var skopeo = new Skopeo(_output);
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        using var skopeo = new Skopeo(Output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        var source = OciLayout.Create(Path.Combine(WorkDir, "source"));
         var image = source.AddImage("v1", layerCount: 1, seed: 7);
         var signature = source.AddReferrer("sig", image.Manifest, "application/vnd.example.signature.v1", "alice");
 
@@ -145,9 +123,9 @@ public sealed class SkopeoEndToEndTests : IDisposable
     [Fact]
     public async Task ListTags_AfterPushingTwoTags_ListsBothTags()
     {
-        using var skopeo = new Skopeo(_output);
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        using var skopeo = new Skopeo(Output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        var source = OciLayout.Create(Path.Combine(WorkDir, "source"));
         source.AddImage("v1", layerCount: 2, seed: 4);
         source.AddImage("v2", layerCount: 1, seed: 5);
 
@@ -166,9 +144,9 @@ public sealed class SkopeoEndToEndTests : IDisposable
     [Fact]
     public async Task Delete_ManifestByDigest_InspectThenFails()
     {
-        using var skopeo = new Skopeo(_output);
-        await using var wharf = await WharfProcess.StartAsync(_output);
-        var source = OciLayout.Create(Path.Combine(_workDir, "source"));
+        using var skopeo = new Skopeo(Output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
+        var source = OciLayout.Create(Path.Combine(WorkDir, "source"));
         var image = source.AddImage("v1", layerCount: 2, seed: 6);
         (await skopeo.CopyAsync($"oci:{source.Root}:v1", $"docker://{wharf.HostPort}/team/app:v1")).EnsureSuccess(wharf);
         var byDigest = $"docker://{wharf.HostPort}/team/app@{image.Manifest.Digest}";
@@ -187,9 +165,9 @@ public sealed class SkopeoEndToEndTests : IDisposable
     public async Task PushBlob_OneGiBStreamed_ServerPeakRssStaysUnder200MiB()
     {
         const long size = 1024 * MiB;
-        await using var wharf = await WharfProcess.StartAsync(_output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
         using var http = wharf.CreateClient(TimeSpan.FromMinutes(10));
-        _output.WriteLine($"Wharf peak RSS after start: {wharf.ReadPeakRssBytes() / (double)MiB:F1} MiB");
+        Output.WriteLine($"Wharf peak RSS after start: {wharf.ReadPeakRssBytes() / (double)MiB:F1} MiB");
 
         using var start = await http.PostAsync("v2/big/blobs/uploads/", null);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
@@ -213,10 +191,10 @@ public sealed class SkopeoEndToEndTests : IDisposable
         using var put = await http.PutAsync(WithDigest(UploadLocation(wharf, patched), digest), null);
         Assert.True(put.StatusCode == HttpStatusCode.Created,
             $"PUT answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
-        _output.WriteLine($"pushed 1 GiB in {clock.Elapsed.TotalSeconds:F1} s");
+        Output.WriteLine($"pushed 1 GiB in {clock.Elapsed.TotalSeconds:F1} s");
 
         var peak = wharf.ReadPeakRssBytes();
-        _output.WriteLine($"Wharf peak RSS (VmHWM) after pushing 1 GiB: {peak / (double)MiB:F1} MiB ({peak} bytes)");
+        Output.WriteLine($"Wharf peak RSS (VmHWM) after pushing 1 GiB: {peak / (double)MiB:F1} MiB ({peak} bytes)");
         Assert.True(peak < 200 * MiB, $"Wharf peak RSS {peak / (double)MiB:F1} MiB is not under 200 MiB");
 
         using var head = new HttpRequestMessage(HttpMethod.Head, $"v2/big/blobs/{digest}");
@@ -238,7 +216,7 @@ public sealed class SkopeoEndToEndTests : IDisposable
 
         var digest = OciLayout.ComputeDigest(blob);
         var firstLength = (int)(3 * MiB + 123);
-        await using var wharf = await WharfProcess.StartAsync(_output);
+        await using var wharf = await WharfProcess.StartAsync(Output);
 
         Uri location;
         using (var http = wharf.CreateClient())
