@@ -42,13 +42,22 @@ public sealed class ManifestCache(TimeProvider time)
         {
             return;
         }
-        if (Interlocked.Increment(ref _count) > MaxEntries)
+        if (Volatile.Read(ref _count) >= MaxEntries)
         {
             // Crude but bounded: start over rather than track recency on the hot path.
             Clear();
         }
         var entries = _repositories.GetOrAdd(repository.Value, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
-        entries[reference.ToString()] = new Entry(record, bytes, time.GetUtcNow() + Lifetime);
+        var entry = new Entry(record, bytes, time.GetUtcNow() + Lifetime);
+        // Only a new key counts: refreshing an expired entry must not creep the count toward a clear.
+        if (entries.TryAdd(reference.ToString(), entry))
+        {
+            Interlocked.Increment(ref _count);
+        }
+        else
+        {
+            entries[reference.ToString()] = entry;
+        }
     }
 
     /// <summary>Forgets everything about a repository; called on every manifest or tag change in it.</summary>

@@ -25,14 +25,29 @@ public static class TokenKeys
             using var generated = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             pem = generated.ExportPkcs8PrivateKeyPem();
             Directory.CreateDirectory(Path.GetDirectoryName(generatedKeyFile)!);
-            // Written with owner-only permissions before any byte of the key reaches it.
+            // Written with owner-only permissions before any byte of the key reaches it, under a
+            // temporary name, flushed, then renamed: a crash never leaves half a key to fail the next start.
+            var temporary = generatedKeyFile + ".tmp-" + Guid.NewGuid().ToString("N");
             var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
                 create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
-            using var writer = new StreamWriter(new FileStream(generatedKeyFile, create));
-            writer.Write(pem);
+            using (var file = new FileStream(temporary, create))
+            {
+                file.Write(System.Text.Encoding.ASCII.GetBytes(pem));
+                file.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temporary, generatedKeyFile, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(generatedKeyFile))
+            {
+                // Another process generated the key first: use theirs, so both sign alike.
+                File.Delete(temporary);
+                pem = File.ReadAllText(generatedKeyFile);
+            }
         }
         return FromPrivateKeyPem(pem);
     }
