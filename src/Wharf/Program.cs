@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
@@ -6,6 +7,7 @@ using Wharf.Api;
 using Wharf.Auth;
 using Wharf.Cli;
 using Wharf.Configuration;
+using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, then exits; anything else serves.
 if (args is ["import", ..])
@@ -37,6 +39,7 @@ builder.Configuration.AddCommandLine(args);
 
 builder.Services.AddWharf(builder.Configuration);
 builder.Services.AddWharfAuth(builder.Configuration);
+builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 
 var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
 var tls = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>() ?? new TlsOptions();

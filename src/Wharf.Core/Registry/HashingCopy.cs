@@ -4,45 +4,67 @@ using Wharf.Storage;
 
 namespace Wharf.Registry;
 
-/// <summary>Copies a request body into storage and through a hash in the same pass, with one
-/// pooled buffer: the bytes are read once and never held whole in memory.</summary>
+/// <summary>Copies a request body into storage and through a hash in the same pass: the bytes are
+/// read once and never held whole in memory.</summary>
 internal static class HashingCopy
 {
     private const int BufferSize = 1024 * 1024;
 
     /// <returns>The number of bytes copied.</returns>
+    /// <remarks>
+    /// Two pooled buffers take turns: while one is being written to storage (a write runs on a
+    /// thread-pool thread), this thread hashes it and then fills the other from the body. Writing,
+    /// hashing and receiving a large blob so overlap instead of running one after the other, which
+    /// on a push is most of the time a blob takes. A buffer is refilled only after its write ended.
+    /// </remarks>
     public static async Task<long> CopyAsync(Stream source, IBlobWriter destination, IncrementalHash hash, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferSize), ArrayPool<byte>.Shared.Rent(BufferSize)];
+        var pendingWrite = Task.CompletedTask;
         try
         {
             long total = 0;
-            while (true)
+            for (var turn = 0; ; turn ^= 1)
             {
-                // Fill the buffer before writing: fewer, larger writes to the file.
-                var filled = 0;
-                int read;
-                while (filled < buffer.Length && (read = await source.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
-                {
-                    filled += read;
-                }
+                var buffer = buffers[turn];
+                var filled = await FillAsync(source, buffer, cancellationToken);
+                // Writes are appends, so they go one at a time and in order.
+                await pendingWrite;
                 if (filled == 0)
                 {
                     return total;
                 }
+                pendingWrite = destination.WriteAsync(buffer.AsMemory(0, filled), cancellationToken).AsTask();
                 hash.AppendData(buffer, 0, filled);
-                await destination.WriteAsync(buffer.AsMemory(0, filled), cancellationToken);
                 total += filled;
                 if (filled < buffer.Length)
                 {
+                    await pendingWrite;
                     return total;
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // A write still running reads its buffer: it must end before the buffer goes back to
+            // the pool (and before the caller disposes the writer). Its own failure is secondary
+            // to the one that brought us here.
+            await pendingWrite.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ArrayPool<byte>.Shared.Return(buffers[0]);
+            ArrayPool<byte>.Shared.Return(buffers[1]);
         }
+    }
+
+    /// <summary>Reads until the buffer is full or the body ends: fewer, larger writes to the file.</summary>
+    private static async ValueTask<int> FillAsync(Stream source, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await source.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
+        {
+            filled += read;
+        }
+        return filled;
     }
 
     /// <summary>Hashes the first <paramref name="length"/> bytes of a stored object.</summary>

@@ -194,9 +194,7 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         private readonly string? _createdFile;
         private bool _committed;
 
-        // Large uploads hand their bytes to the disk every few MiB as they arrive (see FileSync).
-        private const long WritebackStep = 8 * 1024 * 1024;
-        private long _writebackFrom;
+        private readonly WriteBehind _writeBehind;
 
         /// <param name="createdFile">The file's path when this writer created it, so that an
         /// uncommitted writer removes it again.</param>
@@ -206,7 +204,7 @@ public sealed class FileSystemBlobStorage : IBlobStorage
             _createdFile = createdFile;
             _committedSize = RandomAccess.GetLength(handle);
             Size = _committedSize;
-            _writebackFrom = _committedSize;
+            _writeBehind = new WriteBehind(handle);
         }
 
         public long Size { get; private set; }
@@ -214,12 +212,9 @@ public sealed class FileSystemBlobStorage : IBlobStorage
         public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             await RandomAccess.WriteAsync(_handle, data, Size, cancellationToken);
+            var from = Size;
             Size += data.Length;
-            if (Size - _writebackFrom >= WritebackStep)
-            {
-                FileSync.StartWriteback(_handle, _writebackFrom, Size - _writebackFrom);
-                _writebackFrom = Size;
-            }
+            _writeBehind.Written(from, Size);
         }
 
         public Task CommitAsync(CancellationToken cancellationToken)

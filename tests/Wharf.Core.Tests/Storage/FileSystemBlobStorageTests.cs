@@ -17,6 +17,56 @@ public sealed class FileSystemBlobStorageTests : BlobStorageContract
 
     protected override IBlobStorage Storage => _storage;
 
+    // Large appends go through WriteBehind (writeback, cache drops and background flushes at
+    // 8 and 64 MiB boundaries of the file): none of that may change a byte.
+
+    [Fact]
+    public async Task AppendWriters_LargeObjectInUnalignedChunks_KeepEveryByteInOrder()
+    {
+        var content = new byte[70 * 1024 * 1024 + 12345];
+        new Random(42).NextBytes(content);
+        var offset = 0;
+        foreach (var chunk in new[] { 13 * 1024 * 1024 + 7, 41 * 1024 * 1024, content.Length - 54 * 1024 * 1024 - 7 })
+        {
+            await using var writer = await _storage.OpenAppendWriterAsync("uploads/big", Ct);
+            for (var end = offset + chunk; offset < end;)
+            {
+                var length = Math.Min(1024 * 1024 - 3, end - offset);
+                await writer.WriteAsync(content.AsMemory(offset, length), Ct);
+                offset += length;
+            }
+            await writer.CommitAsync(Ct);
+        }
+
+        var stored = await File.ReadAllBytesAsync(_storage.TryGetLocalFile("uploads/big")!, Ct);
+        Assert.Equal(content.Length, stored.Length);
+        Assert.True(content.AsSpan().SequenceEqual(stored), "the stored bytes differ from the written ones");
+    }
+
+    [Fact]
+    public async Task AppendWriter_LargeAppendNotCommitted_CutsObjectBackPastWrittenBackRanges()
+    {
+        var committed = new byte[20 * 1024 * 1024];
+        new Random(7).NextBytes(committed);
+        await using (var writer = await _storage.OpenAppendWriterAsync("uploads/big", Ct))
+        {
+            await writer.WriteAsync(committed, Ct);
+            await writer.CommitAsync(Ct);
+        }
+
+        await using (var writer = await _storage.OpenAppendWriterAsync("uploads/big", Ct))
+        {
+            var more = new byte[1024 * 1024];
+            for (var i = 0; i < 70; i++)
+            {
+                await writer.WriteAsync(more, Ct);
+            }
+        }
+
+        var stored = await File.ReadAllBytesAsync(_storage.TryGetLocalFile("uploads/big")!, Ct);
+        Assert.True(committed.AsSpan().SequenceEqual(stored), "the object is not what was committed");
+    }
+
     [Fact]
     public void Constructor_MissingRoot_CreatesIt()
     {
