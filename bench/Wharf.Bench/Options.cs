@@ -6,6 +6,9 @@ internal sealed record Options
     public required string WorkDir { get; init; }
     public required string WharfDll { get; init; }
     public string? OutFile { get; init; }
+
+    /// <summary>Markdown written by hand (the profiles behind the numbers), appended to the report.</summary>
+    public string? AnalysisFile { get; init; }
     public string LoadBefore { get; init; } = "";
 
     /// <summary>What Wharf was built from (commit, uncommitted changes), for the report.</summary>
@@ -37,7 +40,7 @@ internal sealed record Options
 
     public static Options Parse(string[] args)
     {
-        string? work = null, wharf = null, outFile = null, load = "", source = "unknown";
+        string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown";
         string[] only = [];
         bool smoke = false;
         int? rounds = null;
@@ -48,6 +51,7 @@ internal sealed record Options
                 case "--work": work = args[++i]; break;
                 case "--wharf": wharf = args[++i]; break;
                 case "--out": outFile = args[++i]; break;
+                case "--analysis": analysis = args[++i]; break;
                 case "--load-before": load = args[++i]; break;
                 case "--wharf-source": source = args[++i]; break;
                 case "--rounds": rounds = int.Parse(args[++i]); break;
@@ -58,9 +62,9 @@ internal sealed record Options
         }
         if (work is null || wharf is null)
         {
-            throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--load-before LOADAVG]");
+            throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:

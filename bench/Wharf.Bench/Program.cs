@@ -216,5 +216,12 @@ static string Report(Options options, Results results, string machine, string lo
         sb.AppendLine();
         sb.Append(notes);
     }
+    // The analysis is written by hand from profiles of an earlier run; it is read at the end of the
+    // run so that this run's table and the text that explains it land in one file.
+    if (options.AnalysisFile is { } analysis && File.Exists(analysis))
+    {
+        sb.AppendLine();
+        sb.Append(File.ReadAllText(analysis));
+    }
     return sb.ToString();
 }
