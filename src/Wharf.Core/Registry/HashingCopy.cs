@@ -8,7 +8,7 @@ namespace Wharf.Registry;
 /// read once and never held whole in memory.</summary>
 internal static class HashingCopy
 {
-    private const int BufferSize = 1024 * 1024;
+    private const int BufferSize = 512 * 1024;
 
     /// <returns>The number of bytes copied.</returns>
     /// <remarks>
