@@ -3,38 +3,17 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Wharf.Storage;
 
-/// <summary>fsync for files and directories. .NET flushes files but has no call for a directory,
-/// whose entry must also reach the disk for a rename to survive a crash.</summary>
+/// <summary>fsync for files and directories (.NET flushes files but has no call for a directory,
+/// whose entry must also reach the disk for a rename to survive a crash), and the Linux calls that
+/// move a file being written to the disk early (see <see cref="WriteBehind"/>).</summary>
 internal static partial class FileSync
 {
     public static void Flush(SafeFileHandle handle) => RandomAccess.FlushToDisk(handle);
 
     /// <summary>fdatasync that reports failure instead of throwing: for flushes ahead of the final
     /// one, which reports any error that remains.</summary>
-    public static bool TryFlushData(SafeFileHandle handle)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return true;
-        }
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            return Fdatasync((int)handle.DangerousGetHandle()) == 0;
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
-    }
+    public static bool TryFlushData(SafeFileHandle handle) =>
+        !OperatingSystem.IsLinux() || OnDescriptor(handle, fd => Fdatasync(fd)) == 0;
 
     public static void FlushDirectory(string directory)
     {
@@ -64,22 +43,9 @@ internal static partial class FileSync
     /// </summary>
     public static void StartWriteback(SafeFileHandle handle, long offset, long count)
     {
-        if (!OperatingSystem.IsLinux() || handle.IsInvalid)
+        if (OperatingSystem.IsLinux())
         {
-            return;
-        }
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            _ = SyncFileRange((int)handle.DangerousGetHandle(), offset, count, SyncFileRangeWrite);
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            _ = OnDescriptor(handle, fd => SyncFileRange(fd, offset, count, SyncFileRangeWrite));
         }
     }
 
@@ -93,19 +59,28 @@ internal static partial class FileSync
     /// </summary>
     public static void FinishWriteback(SafeFileHandle handle, long offset, long count)
     {
-        if (!OperatingSystem.IsLinux() || handle.IsInvalid)
+        if (OperatingSystem.IsLinux())
         {
-            return;
+            _ = OnDescriptor(handle, fd =>
+                SyncFileRange(fd, offset, count, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter) == 0
+                    ? PosixFadvise(fd, offset, count, PosixFadviseDontNeed)
+                    : -1);
         }
+    }
+
+    /// <summary>Runs a libc call on the handle's descriptor, which stays open meanwhile even if the
+    /// handle is disposed on another thread; -1 when the handle is already closed.</summary>
+    private static int OnDescriptor(SafeFileHandle handle, Func<int, int> call)
+    {
         var added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            var fd = (int)handle.DangerousGetHandle();
-            if (SyncFileRange(fd, offset, count, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter) == 0)
-            {
-                _ = PosixFadvise(fd, offset, count, PosixFadviseDontNeed);
-            }
+            return handle.IsInvalid ? -1 : call((int)handle.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
         }
         finally
         {
