@@ -62,7 +62,10 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
     protected override void Dispose(bool disposing)
     {
         Volatile.Write(ref _disposed, true);
-        _free.Clear();
+        while (_free.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _freeCount);
+        }
     }
 
     private sealed class Block(LargeBlockMemoryPool pool) : IMemoryOwner<byte>

@@ -130,6 +130,16 @@ public abstract class AuthRegistryFixture : IDisposable
         return client;
     }
 
+    /// <summary>Sends a request whose Authorization header is taken as written, malformed or not
+    /// (the typed header API would refuse to build the hostile ones).</summary>
+    public async Task<HttpResponseMessage> SendWithRawAuthorizationAsync(HttpMethod method, string path, string authorization)
+    {
+        using var client = Factory.CreateClient();
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        return await client.SendAsync(request);
+    }
+
     public HttpClient WithBearer(string token)
     {
         var client = Factory.CreateClient();

@@ -63,10 +63,7 @@ public sealed class HtpasswdModeApiTests(HtpasswdRegistryFixture registry) : ICl
     [InlineData("Digest username=\"alice\"")]
     public async Task GetBase_MalformedAuthorization_Returns401(string header)
     {
-        using var client = registry.Anonymous();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/");
-        request.Headers.TryAddWithoutValidation("Authorization", header);
-        using var response = await client.SendAsync(request);
+        using var response = await registry.SendWithRawAuthorizationAsync(HttpMethod.Get, "/v2/", header);
 
         await ErrorBody.AssertAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         Assert.StartsWith("Basic realm=", ErrorBody.Challenge(response), StringComparison.Ordinal);

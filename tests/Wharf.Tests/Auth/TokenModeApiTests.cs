@@ -431,11 +431,8 @@ public sealed class TokenModeApiTests(TokenRegistryFixture registry) : IClassFix
     {
         var repository = Unique("team");
         var token = ForgedTokens.Make(kind, registry.RegistryKey(), repository, await registry.TokenAsync(TestUsers.Alice, TestUsers.AlicePassword, $"repository:{repository}:pull,push"));
-        using var client = registry.Anonymous();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/{repository}/blobs/uploads/");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
 
-        using var response = await client.SendAsync(request);
+        using var response = await registry.SendWithRawAuthorizationAsync(HttpMethod.Post, $"/v2/{repository}/blobs/uploads/", "Bearer " + token);
 
         await ErrorBody.AssertAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         var challenge = ErrorBody.ChallengeParameters(ErrorBody.Challenge(response));
@@ -449,11 +446,7 @@ public sealed class TokenModeApiTests(TokenRegistryFixture registry) : IClassFix
     [InlineData("bearer")]
     public async Task GetBase_BearerWithoutToken_Returns401BearerChallenge(string header)
     {
-        using var client = registry.Anonymous();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/");
-        request.Headers.TryAddWithoutValidation("Authorization", header);
-
-        using var response = await client.SendAsync(request);
+        using var response = await registry.SendWithRawAuthorizationAsync(HttpMethod.Get, "/v2/", header);
 
         await ErrorBody.AssertAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         Assert.StartsWith("Bearer realm=", ErrorBody.Challenge(response), StringComparison.Ordinal);

@@ -74,6 +74,18 @@ public sealed class LargeBlockMemoryPoolTests
     }
 
     [Fact]
+    public void Dispose_PoolHoldingBlocks_LetsThemGo()
+    {
+        var pool = new LargeBlockMemoryPool();
+        pool.Rent().Dispose();
+        Assert.Equal(1, pool.RetainedBlocks);
+
+        pool.Dispose();
+
+        Assert.Equal(0, pool.RetainedBlocks);
+    }
+
+    [Fact]
     public void Return_AfterPoolDisposed_KeepsNothing()
     {
         var pool = new LargeBlockMemoryPool();
