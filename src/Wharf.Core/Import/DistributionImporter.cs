@@ -297,7 +297,7 @@ public sealed class DistributionImporter
             await using var bytes = new MemoryStream(manifest.Bytes, writable: false);
             await CopyIntoTargetAsync(manifests.Repository, manifest.Record.Digest, bytes, manifests.Result, manifests.Warn, cancellationToken);
         }
-        await _metadata.PutManifestAsync(manifests.Repository, manifest.Record, manifest.References, tag, cancellationToken);
+        await _metadata.PutManifestAsync(manifests.Repository, manifest.Record, manifest.References, tag is null ? [] : [tag], cancellationToken);
     }
 
     /// <summary>Makes sure the target storage holds the blob; false (warned) when it cannot.</summary>

@@ -40,8 +40,9 @@ public interface IMetadataStore
     /// <summary>Which of <paramref name="digests"/> are not manifests of the repository.</summary>
     Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);
 
-    /// <summary>Stores a manifest (idempotent), its references, and points <paramref name="tag"/> at it.</summary>
-    Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, string? tag, CancellationToken cancellationToken);
+    /// <summary>Stores a manifest (idempotent), its references, and points every one of
+    /// <paramref name="tags"/> at it, all in one transaction: either all of it is stored or none.</summary>
+    Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, IReadOnlyCollection<string> tags, CancellationToken cancellationToken);
 
     /// <summary>Deletes a manifest and every tag pointing at it; false when it was not there.</summary>
     Task<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken);

@@ -167,7 +167,7 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
             """, repository, digests, cancellationToken);
     }
 
-    public Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, string? tag, CancellationToken cancellationToken) =>
+    public Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, IReadOnlyCollection<string> tags, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) =>
         {
             var repositoryId = EnsureRepository(connection, transaction, repository);
@@ -201,12 +201,17 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
                     insert.ExecuteNonQuery();
                 }
             }
-            if (tag is not null)
+            if (tags.Count > 0)
             {
-                Execute(connection, transaction, """
+                using var upsert = Command(connection, transaction, """
                     INSERT INTO tags (repository_id, name, manifest_id, updated_at) VALUES ($id, $tag, $manifest, $now)
                     ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, updated_at = excluded.updated_at
-                    """, ("$id", repositoryId), ("$tag", tag), ("$manifest", manifestId), ("$now", now));
+                    """, ("$id", repositoryId), ("$tag", ""), ("$manifest", manifestId), ("$now", now));
+                foreach (var tag in tags)
+                {
+                    upsert.Parameters["$tag"].Value = tag;
+                    upsert.ExecuteNonQuery();
+                }
             }
             return true;
         }, cancellationToken);

@@ -84,7 +84,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             ArtifactType = manifest.ArtifactType,
             AnnotationsJson = manifest.AnnotationsJson,
         };
-        await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), reference.TagName, CancellationToken.None);
+        await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), reference.TagName is { } tag ? [tag] : [], CancellationToken.None);
         cache.Invalidate(repository);
         return new PutManifestResult(digest, record.Subject);
     }

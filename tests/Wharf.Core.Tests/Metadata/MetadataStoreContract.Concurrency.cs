@@ -36,7 +36,7 @@ public abstract partial class MetadataStoreContract
         {
             var repository = Repo($"repo{i % 4}");
             await Store.LinkBlobAsync(repository, BlobDigest($"layer{i}"), i, Ct);
-            await Store.PutManifestAsync(repository, Manifest($"{i}"), [(BlobDigest($"layer{i}"), ReferenceKind.Layer)], $"t{i:D2}", Ct);
+            await Store.PutManifestAsync(repository, Manifest($"{i}"), [(BlobDigest($"layer{i}"), ReferenceKind.Layer)], [$"t{i:D2}"], Ct);
         })));
 
         for (var r = 0; r < 4; r++)

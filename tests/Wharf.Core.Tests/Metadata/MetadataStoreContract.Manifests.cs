@@ -124,7 +124,7 @@ public abstract partial class MetadataStoreContract
             (Manifest("subject").Digest, ReferenceKind.Subject),
         ];
 
-        await Store.PutManifestAsync(Repo("a"), manifest, references, "v1", Ct);
+        await Store.PutManifestAsync(Repo("a"), manifest, references, ["v1"], Ct);
 
         Assert.Equal(manifest, await GetByTagAsync("a", "v1"));
     }

@@ -3,6 +3,29 @@ namespace Wharf.Core.Tests.Metadata;
 public abstract partial class MetadataStoreContract
 {
     [Fact]
+    public async Task PutManifestAsync_SeveralTags_PointsEveryOneAtTheManifest()
+    {
+        await PutAsync("a", Manifest("old"), "b");
+
+        await Store.PutManifestAsync(Repo("a"), Manifest("1"), NoReferences, ["a", "b", "c"], Ct);
+
+        foreach (var tag in new[] { "a", "b", "c" })
+        {
+            Assert.Equal(Manifest("1"), await GetByTagAsync("a", tag));
+        }
+        Assert.Equal(["a", "b", "c"], (await Store.ListTagsAsync(Repo("a"), null, null, Ct))!.Items);
+    }
+
+    [Fact]
+    public async Task PutManifestAsync_NoTags_StoresTheManifestUntagged()
+    {
+        await Store.PutManifestAsync(Repo("a"), Manifest("1"), NoReferences, [], Ct);
+
+        Assert.Equal(Manifest("1"), await GetByDigestAsync("a", Manifest("1").Digest));
+        Assert.Empty((await Store.ListTagsAsync(Repo("a"), null, null, Ct))!.Items);
+    }
+
+    [Fact]
     public async Task ListTagsAsync_UnknownRepository_ReturnsNull()
     {
         await PutAsync("a", Manifest("1"), "latest");

@@ -26,7 +26,7 @@ public abstract partial class MetadataStoreContract : IDisposable
     protected static IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> NoReferences { get; } = [];
 
     protected Task PutAsync(string repository, ManifestRecord manifest, string? tag = null) =>
-        Store.PutManifestAsync(Repo(repository), manifest, NoReferences, tag, Ct);
+        Store.PutManifestAsync(Repo(repository), manifest, NoReferences, tag is null ? [] : [tag], Ct);
 
     protected Task<ManifestRecord?> GetByTagAsync(string repository, string tag) =>
         Store.GetManifestAsync(Repo(repository), Reference.Parse(tag), Ct);

@@ -80,7 +80,7 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
         using (var first = new SqliteMetadataStore(otherFile))
         {
             await first.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
-            await first.PutManifestAsync(Repo("a"), Manifest("1"), NoReferences, "v1", Ct);
+            await first.PutManifestAsync(Repo("a"), Manifest("1"), NoReferences, ["v1"], Ct);
         }
 
         using var second = new SqliteMetadataStore(otherFile);
@@ -109,7 +109,7 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
         using var store = new SqliteMetadataStore(_temp.Combine("clock", "wharf.db"), new FixedTime(DateTimeOffset.UnixEpoch));
         var manifest = Manifest("1");
 
-        await store.PutManifestAsync(Repo("a"), manifest, NoReferences, "latest", Ct);
+        await store.PutManifestAsync(Repo("a"), manifest, NoReferences, ["latest"], Ct);
 
         Assert.Equal(manifest, await store.GetManifestAsync(Repo("a"), Reference.Parse("latest"), Ct));
     }
