@@ -1,8 +1,9 @@
 namespace Wharf.Distribution;
 
-/// <summary>The error codes of the OCI Distribution Specification (section "Error Codes"), and only
-/// those: a client must be able to look up every code it receives. Where the spec wants another
-/// status for a code (an out-of-order chunk is BLOB_UPLOAD_INVALID with 416), the exception says so.</summary>
+/// <summary>The error codes of the OCI Distribution Specification (section "Error Codes"), plus
+/// TAG_INVALID from the Docker Registry HTTP API V2 table it grew out of: a client must be able to
+/// look up every code it receives. Where the spec wants another status for a code (an out-of-order
+/// chunk is BLOB_UPLOAD_INVALID with 416), the exception says so.</summary>
 public enum ErrorCode
 {
     BlobUnknown,
@@ -19,6 +20,7 @@ public enum ErrorCode
     Denied,
     Unsupported,
     TooManyRequests,
+    TagInvalid,
     Unknown,
 }
 
@@ -51,6 +53,9 @@ public static class ErrorCodes
         Add(ErrorCode.Denied, "DENIED", "requested access to the resource is denied", 403);
         Add(ErrorCode.Unsupported, "UNSUPPORTED", "the operation is unsupported", 405);
         Add(ErrorCode.TooManyRequests, "TOOMANYREQUESTS", "too many requests", 429);
+        // Docker Registry HTTP API V2: a tag that breaks the grammar, on a push. CNCF distribution
+        // and zot answer it too, and docker/containerd clients know it.
+        Add(ErrorCode.TagInvalid, "TAG_INVALID", "manifest tag is invalid", 400);
         Add(ErrorCode.Unknown, "UNKNOWN", "unknown error", 500);
         return table;
     }

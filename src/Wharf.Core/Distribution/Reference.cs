@@ -15,18 +15,21 @@ public readonly record struct Reference
 
     public override string ToString() => TagName ?? Digest.ToString()!;
 
-    /// <summary>A reference with a colon must be a digest; anything else must be a tag.</summary>
-    public static Reference Parse(string? value)
+    /// <summary>The reference of a push: a reference with a colon must be a digest (else
+    /// DIGEST_INVALID); anything else must be a tag (else TAG_INVALID).</summary>
+    public static Reference Parse(string? value) =>
+        ParseLookup(value) ?? throw Tag.Invalid(value);
+
+    /// <summary>The reference of a pull or delete. A malformed digest is still DIGEST_INVALID, but
+    /// text that is neither a digest nor a tag gives null: such a manifest cannot exist, and the
+    /// spec's conformance suite (like CNCF distribution and zot) expects 404 MANIFEST_UNKNOWN.</summary>
+    public static Reference? ParseLookup(string? value)
     {
         if (value is not null && value.Contains(':', StringComparison.Ordinal))
         {
             return new Reference(null, Distribution.Digest.Parse(value));
         }
-        if (!Tag.IsValid(value))
-        {
-            throw new RegistryException(ErrorCode.ManifestInvalid, $"invalid tag '{InputText.Clip(value)}': a tag matches [a-zA-Z0-9_][a-zA-Z0-9._-]{{0,127}}");
-        }
-        return new Reference(value, null);
+        return Tag.IsValid(value) ? new Reference(value, null) : null;
     }
 
     public static Reference FromDigest(Digest digest) => new(null, digest);

@@ -25,5 +25,11 @@ public static class Tag
         return true;
     }
 
+    /// <summary>The tag itself, or TAG_INVALID when it breaks the grammar.</summary>
+    public static string Validate(string? value) => IsValid(value) ? value! : throw Invalid(value);
+
+    internal static RegistryException Invalid(string? value) =>
+        new(ErrorCode.TagInvalid, $"invalid tag '{InputText.Clip(value)}': a tag matches [a-zA-Z0-9_][a-zA-Z0-9._-]{{0,127}}");
+
     private static bool IsWordChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
 }

@@ -11,8 +11,9 @@ namespace Wharf.Registry;
 /// (<see cref="Bytes"/>), otherwise where storage keeps them.</summary>
 public sealed record ManifestContent(ManifestRecord Record, byte[]? Bytes, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
 
-/// <summary>The outcome of a manifest PUT.</summary>
-public sealed record PutManifestResult(Digest Digest, Digest? Subject);
+/// <summary>The outcome of a manifest PUT: the manifest's digest, its subject, and the tags that
+/// now point at it.</summary>
+public sealed record PutManifestResult(Digest Digest, Digest? Subject, IReadOnlyList<string> Tags);
 
 /// <summary>Manifest push, pull and delete. Manifests are stored byte for byte as blobs; the
 /// metadata store indexes them, their references and their tags.</summary>
@@ -54,8 +55,14 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
     private static RegistryException MissingBytes(Digest digest) =>
         new(ErrorCode.ManifestUnknown, $"the bytes of manifest {digest} are missing from storage");
 
-    public async Task<PutManifestResult> PutAsync(RepositoryName repository, Reference reference, Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
+    /// <summary>The most <c>tag</c> parameters one PUT may carry; the spec asks for at least 10.</summary>
+    public const int MaxTagsPerPush = 100;
+
+    /// <param name="tagParameters">The request's <c>?tag=</c> values (OCI distribution: push by
+    /// digest and tag in one request); every one is validated before anything is stored.</param>
+    public async Task<PutManifestResult> PutAsync(RepositoryName repository, Reference reference, IReadOnlyCollection<string?> tagParameters, Stream body, long? contentLength, string? contentType, CancellationToken cancellationToken)
     {
+        var tags = TagsToSet(reference, tagParameters);
         if (contentLength > ManifestParser.MaxManifestBytes)
         {
             throw TooLarge();
@@ -84,9 +91,33 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             ArtifactType = manifest.ArtifactType,
             AnnotationsJson = manifest.AnnotationsJson,
         };
-        await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), reference.TagName is { } tag ? [tag] : [], CancellationToken.None);
+        await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tags, CancellationToken.None);
         cache.Invalidate(repository);
-        return new PutManifestResult(digest, record.Subject);
+        return new PutManifestResult(digest, record.Subject, tags);
+    }
+
+    // The tag in the path (if any) and every tag parameter, each once, in the order given.
+    private static List<string> TagsToSet(Reference reference, IReadOnlyCollection<string?> tagParameters)
+    {
+        if (tagParameters.Count > MaxTagsPerPush)
+        {
+            // Distribution spec, "Pushing Manifests": a registry MAY answer 414 to too many tags.
+            throw new RegistryException(ErrorCode.TagInvalid, $"a push may set at most {MaxTagsPerPush} tags; this one has {tagParameters.Count}", status: 414);
+        }
+        var tags = new List<string>(tagParameters.Count + 1);
+        if (reference.TagName is { } pathTag)
+        {
+            tags.Add(pathTag);
+        }
+        foreach (var parameter in tagParameters)
+        {
+            var tag = Tag.Validate(parameter);
+            if (!tags.Contains(tag, StringComparer.Ordinal))
+            {
+                tags.Add(tag);
+            }
+        }
+        return tags;
     }
 
     /// <summary>The manifests that name <paramref name="subject"/> as their subject (OCI referrers API).
@@ -110,7 +141,10 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
 
     private async Task EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)
     {
-        var blobs = manifest.RequiredBlobs.Select(d => d.Digest).ToList();
+        // A sparse image (layers left out by a mirror) is accepted when the operator allows it; its
+        // config never is: without it the image cannot even be inspected.
+        var required = policy.RequireBlobs ? manifest.RequiredBlobs : manifest.RequiredBlobs.Where(d => ReferenceEquals(d, manifest.Config));
+        var blobs = required.Select(d => d.Digest).ToList();
         if (blobs.Count > 0)
         {
             var missing = await metadata.FindUnlinkedBlobsAsync(repository, blobs, cancellationToken);

@@ -9,7 +9,7 @@ internal static class ManifestEndpoints
     public static async Task GetAsync(HttpContext context, string name, string referenceText)
     {
         var repository = RepositoryName.Parse(name);
-        var reference = Reference.Parse(referenceText);
+        var reference = LookupReference(repository, referenceText);
         var manifest = await context.RequestServices.GetRequiredService<ManifestService>().GetAsync(repository, reference, context.RequestAborted);
         if (!MediaTypes.IsAcceptable(manifest.Record.MediaType, AcceptedTypes(context.Request)))
         {
@@ -42,7 +42,7 @@ internal static class ManifestEndpoints
         var repository = RepositoryName.Parse(name);
         var reference = Reference.Parse(referenceText);
         var result = await context.RequestServices.GetRequiredService<ManifestService>().PutAsync(
-            repository, reference, context.Request.Body, context.Request.ContentLength, context.Request.ContentType, context.RequestAborted);
+            repository, reference, context.Request.Query["tag"], context.Request.Body, context.Request.ContentLength, context.Request.ContentType, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status201Created;
         context.Response.Headers.Location = $"/v2/{repository}/manifests/{result.Digest}";
         context.Response.Headers[RegistryHeaders.ContentDigest] = result.Digest.ToString();
@@ -51,13 +51,24 @@ internal static class ManifestEndpoints
             // OCI distribution 1.1: tells the client this registry indexes referrers itself.
             context.Response.Headers[RegistryHeaders.OciSubject] = subject.ToString();
         }
+        if (context.Request.Query.ContainsKey("tag"))
+        {
+            // Distribution spec, "Pushing Manifests": one OCI-Tag header for each tag the push set.
+            context.Response.Headers[RegistryHeaders.OciTag] = result.Tags.ToArray();
+        }
         context.Response.ContentLength = 0;
     }
+
+    // GET, HEAD and DELETE: a reference that is neither a tag nor a digest names no manifest (404),
+    // while a malformed digest is still the client's mistake (400 DIGEST_INVALID).
+    private static Reference LookupReference(RepositoryName repository, string referenceText) =>
+        Reference.ParseLookup(referenceText)
+        ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest '{InputText.Clip(referenceText)}' is not in repository {repository}: it is neither a tag nor a digest");
 
     public static async Task DeleteAsync(HttpContext context, string name, string referenceText)
     {
         var repository = RepositoryName.Parse(name);
-        var reference = Reference.Parse(referenceText);
+        var reference = LookupReference(repository, referenceText);
         await context.RequestServices.GetRequiredService<ManifestService>().DeleteAsync(repository, reference, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;

@@ -8,4 +8,5 @@ internal static class RegistryHeaders
     public const string ContentDigest = "Docker-Content-Digest";
     public const string UploadUuid = "Docker-Upload-UUID";
     public const string OciSubject = "OCI-Subject";
+    public const string OciTag = "OCI-Tag";
 }

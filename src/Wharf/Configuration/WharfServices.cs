@@ -34,6 +34,7 @@ public static class WharfServices
         {
             DeleteEnabled = sp.GetRequiredService<IOptions<StorageOptions>>().Value.Delete.Enabled,
             RequireIndexChildren = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireIndexChildren,
+            RequireBlobs = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireBlobs,
         });
         services.AddSingleton<IBlobStorage>(sp => new FileSystemBlobStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root));
         services.AddSingleton<IMetadataStore>(sp => new SqliteMetadataStore(

@@ -53,27 +53,27 @@ public sealed class ReferenceTests
     [InlineData("a/b")]
     [InlineData("..")]
     [InlineData("a b")]
-    public void Parse_InvalidTag_ThrowsManifestInvalid(string text)
+    public void Parse_InvalidTag_ThrowsTagInvalid(string text)
     {
         var error = Assert.Throws<RegistryException>(() => Reference.Parse(text));
 
-        Assert.Equal(ErrorCode.ManifestInvalid, error.Code);
+        Assert.Equal(ErrorCode.TagInvalid, error.Code);
     }
 
     [Fact]
-    public void Parse_TagOf129Characters_ThrowsManifestInvalid()
+    public void Parse_TagOf129Characters_ThrowsTagInvalid()
     {
         var error = Assert.Throws<RegistryException>(() => Reference.Parse(new string('a', 129)));
 
-        Assert.Equal(ErrorCode.ManifestInvalid, error.Code);
+        Assert.Equal(ErrorCode.TagInvalid, error.Code);
     }
 
     [Fact]
-    public void Parse_Null_ThrowsManifestInvalid()
+    public void Parse_Null_ThrowsTagInvalid()
     {
         var error = Assert.Throws<RegistryException>(() => Reference.Parse(null));
 
-        Assert.Equal(ErrorCode.ManifestInvalid, error.Code);
+        Assert.Equal(ErrorCode.TagInvalid, error.Code);
     }
 
     [Theory]
@@ -87,6 +87,35 @@ public sealed class ReferenceTests
     public void Parse_ColonButNotDigest_ThrowsDigestInvalid(string text)
     {
         var error = Assert.Throws<RegistryException>(() => Reference.Parse(text));
+
+        Assert.Equal(ErrorCode.DigestInvalid, error.Code);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".INVALID_MANIFEST_NAME")]
+    [InlineData("-dash")]
+    [InlineData("a/b")]
+    [InlineData(null)]
+    public void ParseLookup_NeitherTagNorDigest_ReturnsNull(string? text)
+    {
+        Assert.Null(Reference.ParseLookup(text));
+    }
+
+    [Theory]
+    [InlineData("latest")]
+    [InlineData(DigestText)]
+    public void ParseLookup_TagOrDigest_EqualsParse(string text)
+    {
+        Assert.Equal(Reference.Parse(text), Reference.ParseLookup(text));
+    }
+
+    [Theory]
+    [InlineData("sha256:xyz")]
+    [InlineData("latest:")]
+    public void ParseLookup_MalformedDigest_ThrowsDigestInvalid(string text)
+    {
+        var error = Assert.Throws<RegistryException>(() => Reference.ParseLookup(text));
 
         Assert.Equal(ErrorCode.DigestInvalid, error.Code);
     }

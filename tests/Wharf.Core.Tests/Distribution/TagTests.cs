@@ -57,4 +57,23 @@ public sealed class TagTests
     {
         Assert.False(Tag.IsValid(null));
     }
+
+    [Fact]
+    public void Validate_ValidTag_ReturnsIt()
+    {
+        Assert.Equal("v1.0", Tag.Validate("v1.0"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".v1")]
+    [InlineData(null)]
+    public void Validate_InvalidTag_ThrowsTagInvalidWith400(string? tag)
+    {
+        var error = Assert.Throws<RegistryException>(() => Tag.Validate(tag));
+
+        Assert.Equal(ErrorCode.TagInvalid, error.Code);
+        Assert.Equal(400, error.Status);
+        Assert.Equal("TAG_INVALID", error.Code.Describe().Code);
+    }
 }

@@ -74,10 +74,10 @@ public sealed class ManifestApiTests(WharfApiFactory factory) : ApiTestBase(fact
     }
 
     [Fact]
-    public async Task Get_InvalidTag_Returns400ManifestInvalid()
+    public async Task Get_InvalidTag_Returns404ManifestUnknown()
     {
         using var response = await Http.GetAsync($"/v2/{NewRepository()}/manifests/-bad-tag");
-        await RegistryClient.AssertErrorAsync(response, HttpStatusCode.BadRequest, "MANIFEST_INVALID");
+        await RegistryClient.AssertErrorAsync(response, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
     }
 
     [Fact]

@@ -341,3 +341,12 @@ public sealed class IndexChildrenRequiredRegistry : IDisposable
 
     public void Dispose() => Factory.Dispose();
 }
+
+/// <summary>A registry that accepts image manifests whose layers it does not hold
+/// (<c>Manifests:RequireBlobs=false</c>).</summary>
+public sealed class SparseImagesAllowedRegistry : IDisposable
+{
+    public WharfApiFactory Factory { get; } = new(("Manifests:RequireBlobs", "false"));
+
+    public void Dispose() => Factory.Dispose();
+}

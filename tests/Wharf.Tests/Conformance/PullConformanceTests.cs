@@ -441,6 +441,71 @@ public sealed class PullConformanceTests(WharfApiFactory factory) : ConformanceT
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("GET", ".INVALID_MANIFEST_NAME")]
+    [InlineData("HEAD", ".INVALID_MANIFEST_NAME")]
+    [InlineData("GET", "-dash")]
+    [InlineData("HEAD", "-dash")]
+    [InlineData("DELETE", ".INVALID_MANIFEST_NAME")]
+    [Trait("Requirement", "Pull / Pulling manifests [MUST, conformance suite v1.1]: a reference that is neither a tag nor a digest names no manifest: GET and HEAD answer 404 MANIFEST_UNKNOWN (DELETE too)")]
+    public async Task Pull_ReferenceNeitherTagNorDigest_MustReturn404ManifestUnknown(string method, string reference)
+    {
+        var repository = NewRepository();
+        await PushImageAsync(repository, "v1");
+
+        using var response = await Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/v2/{repository}/manifests/{reference}"));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        if (method != "HEAD")
+        {
+            Assert.Contains("MANIFEST_UNKNOWN", await SpecErrors.ValidateAsync(response));
+        }
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    [InlineData("DELETE")]
+    [InlineData("PUT")]
+    [Trait("Requirement", "Pull / Pulling manifests: a malformed digest as reference stays 400 DIGEST_INVALID on every method")]
+    public async Task Pull_MalformedDigestReference_MustReturn400DigestInvalid(string method)
+    {
+        var repository = NewRepository();
+        var (json, _) = await PushImageAsync(repository, "v1");
+        var request = new HttpRequestMessage(new HttpMethod(method), $"/v2/{repository}/manifests/sha256:xyz");
+        if (method == "PUT")
+        {
+            request.Content = new ByteArrayContent(Bytes(json));
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(OciTypes.ImageManifest);
+        }
+
+        using var response = await Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        if (method != "HEAD")
+        {
+            Assert.Contains("DIGEST_INVALID", await SpecErrors.ValidateAsync(response));
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "Push / Pushing manifests: a PUT whose tag breaks the grammar stays 400 TAG_INVALID and stores nothing")]
+    public async Task Push_ManifestUnderInvalidTag_Returns400TagInvalidAndStoresNothing()
+    {
+        var repository = NewRepository();
+        var (json, digest) = await PushImageAsync(repository, "v1");
+        using (var delete = await DeleteAsync($"/v2/{repository}/manifests/{digest}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+
+        using var response = await PutManifestAsync(repository, ".INVALID_MANIFEST_NAME", json);
+
+        await RegistryClient.AssertErrorAsync(response, HttpStatusCode.BadRequest, "TAG_INVALID");
+        using var byDigest = await HeadAsync($"/v2/{repository}/manifests/{digest}");
+        Assert.Equal(HttpStatusCode.NotFound, byDigest.StatusCode);
+    }
+
     [Fact]
     [Trait("Requirement", "Pull / Checking if content exists [MUST]: HEAD of a blob not in the repository answers 404 Not Found")]
     public async Task Pull_HeadUnknownBlob_MustReturn404()
