@@ -67,14 +67,15 @@ internal static class HashingCopy
         return filled;
     }
 
-    /// <summary>Hashes the first <paramref name="length"/> bytes of a stored object.</summary>
-    public static async Task HashStoredAsync(IBlobStorage storage, string path, long length, IncrementalHash hash, CancellationToken cancellationToken)
+    /// <summary>Hashes the bytes of a stored object from <paramref name="start"/> up to <paramref name="end"/>.</summary>
+    public static async Task HashStoredAsync(IBlobStorage storage, string path, long start, long end, IncrementalHash hash, CancellationToken cancellationToken)
     {
-        if (length == 0)
+        var length = end - start;
+        if (length <= 0)
         {
             return;
         }
-        await using var stream = await storage.OpenReadAsync(path, 0, cancellationToken)
+        await using var stream = await storage.OpenReadAsync(path, start, cancellationToken)
             ?? throw new InvalidOperationException("the stored upload disappeared while it was being read");
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try

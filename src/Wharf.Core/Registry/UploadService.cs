@@ -124,10 +124,16 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         }
     }
 
+    /// <summary>How long this process keeps the running hash of an upload that receives no chunk.
+    /// With several replicas, an upload completed elsewhere leaves its state here; dropping an idle
+    /// one costs at most re-reading that upload's bytes if it ever continues on this replica.</summary>
+    public static readonly TimeSpan HashStateIdleLimit = TimeSpan.FromMinutes(15);
+
     /// <summary>Discards sessions started before <paramref name="cutoff"/>: their bytes and their rows.
     /// Returns how many were discarded.</summary>
     public async Task<int> PurgeStartedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
+        DropIdleHashStates(time.GetUtcNow() - HashStateIdleLimit);
         var purged = 0;
         while (true)
         {
@@ -149,6 +155,33 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
                 return purged;
             }
         }
+    }
+
+    /// <summary>Forgets the running hashes of uploads that have received no chunk here since
+    /// <paramref name="idleSince"/>. Returns how many were dropped.</summary>
+    public int DropIdleHashStates(DateTimeOffset idleSince)
+    {
+        var dropped = 0;
+        foreach (var (id, state) in _sessions)
+        {
+            // A state in use (its lock held) is never dropped under the request using it.
+            if (state.LastUsed < idleSince && state.Lock.Wait(0))
+            {
+                try
+                {
+                    if (state.LastUsed < idleSince && _sessions.TryRemove(new KeyValuePair<UploadId, SessionState>(id, state)))
+                    {
+                        state.Reset();
+                        dropped++;
+                    }
+                }
+                finally
+                {
+                    state.Lock.Release();
+                }
+            }
+        }
+        return dropped;
     }
 
     private async Task<long> AppendLockedAsync(UploadSession session, SessionState state, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
@@ -176,13 +209,19 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
                 throw new RegistryException(ErrorCode.SizeInvalid, $"Content-Range {r.Start}-{r.End} is {r.Length} bytes but Content-Length is {length}");
             }
         }
-        if (state.Hash is null || state.HashedBytes != offset)
+        if (state.Hash is null || state.HashedBytes > offset)
         {
             // No hash state for these bytes (first chunk after a restart, or after a failed chunk):
-            // rebuild it from what is stored.
+            // start again from the first byte.
             state.Reset();
             state.Hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await HashingCopy.HashStoredAsync(storage, path, offset, state.Hash, cancellationToken);
+        }
+        if (state.HashedBytes < offset)
+        {
+            // Chunks this process has not seen: hash them from storage. Stored chunks never change,
+            // so a replica that saw the first chunks of an upload and then none (they went to other
+            // replicas) catches up by reading only what it missed, never the whole upload again.
+            await HashingCopy.HashStoredAsync(storage, path, state.HashedBytes, offset, state.Hash, cancellationToken);
             state.HashedBytes = offset;
         }
         try
@@ -216,7 +255,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
     private async Task<Digest> HashStoredAsync(string path, long size, string algorithm, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashingCopy.AlgorithmFor(algorithm));
-        await HashingCopy.HashStoredAsync(storage, path, size, hash, cancellationToken);
+        await HashingCopy.HashStoredAsync(storage, path, 0, size, hash, cancellationToken);
         return Digest.FromHash(algorithm, hash.GetCurrentHash());
     }
 
@@ -234,17 +273,29 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
     private async Task<(UploadSession Session, SessionState State)> LockAsync(RepositoryName repository, string id, CancellationToken cancellationToken)
     {
         var session = await FindAsync(repository, id, cancellationToken);
-        var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
-        await state.Lock.WaitAsync(cancellationToken);
-        try
+        while (true)
         {
-            session = await FindAsync(repository, id, cancellationToken);
-            return (session, state);
-        }
-        catch
-        {
-            state.Lock.Release();
-            throw;
+            var state = _sessions.GetOrAdd(session.Id, _ => new SessionState());
+            await state.Lock.WaitAsync(cancellationToken);
+            if (!_sessions.TryGetValue(session.Id, out var current) || !ReferenceEquals(current, state))
+            {
+                // Dropped as idle (or forgotten) while this request waited: take the one in use now,
+                // so two requests of one upload never run side by side on two states.
+                state.Lock.Release();
+                session = await FindAsync(repository, id, cancellationToken);
+                continue;
+            }
+            try
+            {
+                state.LastUsed = time.GetUtcNow();
+                session = await FindAsync(repository, id, cancellationToken);
+                return (session, state);
+            }
+            catch
+            {
+                state.Lock.Release();
+                throw;
+            }
         }
     }
 
@@ -273,6 +324,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         public SemaphoreSlim Lock { get; } = new(1, 1);
         public IncrementalHash? Hash { get; set; }
         public long HashedBytes { get; set; }
+        public DateTimeOffset LastUsed { get; set; }
 
         public void Reset()
         {
