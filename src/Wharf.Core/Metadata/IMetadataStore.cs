@@ -66,6 +66,16 @@ public interface IMetadataStore
 
     /// <summary>Up to <paramref name="limit"/> upload sessions started before <paramref name="cutoff"/>, oldest first.</summary>
     Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
+
+    // --- Leases: background work done by one process of a cluster at a time ---
+
+    /// <summary>Takes the lease <paramref name="name"/> for <paramref name="holder"/>, or renews it,
+    /// for <paramref name="duration"/> from now; false while another holder's lease has not expired.
+    /// A holder that dies simply stops renewing, and another takes over once the lease runs out.</summary>
+    Task<bool> TryAcquireLeaseAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken);
+
+    /// <summary>Gives the lease up early, if <paramref name="holder"/> has it.</summary>
+    Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken);
 }
 
 /// <summary>A manifest as the metadata store knows it.</summary>

@@ -292,6 +292,24 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
         return sessions;
     }
 
+    // --- Leases ---
+
+    public Task<bool> TryAcquireLeaseAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) =>
+        {
+            var now = Now();
+            // The update happens only when the lease is free, expired or already this holder's.
+            return Execute(connection, transaction, """
+                INSERT INTO leases (name, holder, expires_at) VALUES ($name, $holder, $expires)
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE leases.holder = excluded.holder OR leases.expires_at <= $now
+                """, ("$name", name), ("$holder", holder), ("$expires", now + (long)duration.TotalMilliseconds), ("$now", now)) > 0;
+        }, cancellationToken);
+
+    public Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => Execute(connection, transaction,
+            "DELETE FROM leases WHERE name = $name AND holder = $holder", ("$name", name), ("$holder", holder)), cancellationToken);
+
     public void Dispose()
     {
         _writeLock.Dispose();

@@ -64,5 +64,13 @@ internal static class SqliteSchema
             started_at  INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 2: leases, so that background work runs in one process at a time.
+        """
+        CREATE TABLE leases (
+            name        TEXT PRIMARY KEY,
+            holder      TEXT NOT NULL,
+            expires_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

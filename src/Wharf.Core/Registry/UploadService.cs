@@ -133,7 +133,6 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
     /// Returns how many were discarded.</summary>
     public async Task<int> PurgeStartedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        DropIdleHashStates(time.GetUtcNow() - HashStateIdleLimit);
         var purged = 0;
         while (true)
         {

@@ -1,27 +1,41 @@
 using Microsoft.Extensions.Options;
 using Wharf.Configuration;
+using Wharf.Metadata;
 using Wharf.Registry;
 
 namespace Wharf.Maintenance;
 
 /// <summary>Discards upload sessions older than <see cref="LimitOptions.UploadSessionMaxAge"/>, so an
-/// abandoned push cannot hold disk space for ever. Runs at start and then periodically.</summary>
-internal sealed partial class UploadPurge(UploadService uploads, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
+/// abandoned push cannot hold space for ever. Runs at start and then periodically; with several
+/// replicas on one metadata store, only the one holding the purge lease does it.</summary>
+internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore metadata, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
 {
+    public const string LeaseName = "upload-purge";
+
+    /// <summary>Who this process is when it holds a lease: unique per process, readable in the database.</summary>
+    internal static string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var maxAge = limits.Value.UploadSessionMaxAge;
         // Often enough that a session never outlives its age by much; never more than every minute.
         var interval = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, maxAge.Ticks / 10));
+        // Renewed every tick; if the holder dies, another replica takes over within three ticks.
+        var lease = interval * 3;
         using var timer = new PeriodicTimer(interval, time);
         do
         {
             try
             {
-                var purged = await uploads.PurgeStartedBeforeAsync(time.GetUtcNow() - maxAge, stoppingToken);
-                if (purged > 0)
+                // Per process: running hashes of uploads this replica no longer serves.
+                uploads.DropIdleHashStates(time.GetUtcNow() - UploadService.HashStateIdleLimit);
+                if (await metadata.TryAcquireLeaseAsync(LeaseName, Holder, lease, stoppingToken))
                 {
-                    Log.Purged(logger, purged, maxAge);
+                    var purged = await uploads.PurgeStartedBeforeAsync(time.GetUtcNow() - maxAge, stoppingToken);
+                    if (purged > 0)
+                    {
+                        Log.Purged(logger, purged, maxAge);
+                    }
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -30,6 +44,20 @@ internal sealed partial class UploadPurge(UploadService uploads, IOptions<LimitO
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            // Let another replica take over at once rather than after the lease runs out.
+            await metadata.ReleaseLeaseAsync(LeaseName, Holder, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.Failed(logger, e);
+        }
     }
 
     private static partial class Log
