@@ -9,7 +9,7 @@ namespace Wharf.Registry;
 public sealed record BlobContent(Digest Digest, long Size, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
 
 /// <summary>Blob reads, deletes and cross-repository mounts.</summary>
-public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, BlobLinkCache links)
+public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, BlobLinkCache links, IReplicaChanges changes)
 {
     /// <summary>The size of a blob <paramref name="repository"/> may read (what a HEAD answers). The
     /// metadata is written only once the bytes are durable, so it alone says the blob is there.</summary>
@@ -19,9 +19,10 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
         {
             return cached;
         }
+        var generation = links.Generation;
         var size = await metadata.GetLinkedBlobSizeAsync(repository, digest, cancellationToken)
             ?? throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
-        links.Add(repository, digest, size);
+        links.Add(repository, digest, size, generation);
         return size;
     }
 
@@ -43,11 +44,13 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
     public async Task DeleteAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
     {
         EnsureDeleteEnabled(policy);
+        var unlinked = await metadata.UnlinkBlobAsync(repository, digest, cancellationToken);
         links.Remove(repository, digest);
-        if (!await metadata.UnlinkBlobAsync(repository, digest, cancellationToken))
+        if (!unlinked)
         {
             throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
         }
+        await changes.PublishAsync(new RepositoryChange(repository, digest), CancellationToken.None);
     }
 
     /// <summary>Links a blob that <paramref name="from"/> holds into <paramref name="repository"/>

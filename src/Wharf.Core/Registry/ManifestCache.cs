@@ -8,9 +8,9 @@ namespace Wharf.Registry;
 /// Recently served manifests, with their bytes, by repository and reference: a pull asks for the
 /// same few manifests over and over, and answering from memory spares a database query, a file
 /// open and a stat per request. Every write to a repository drops that repository's entries; entries
-/// also expire after a few seconds, which bounds how long another replica's change can go unseen.
+/// also expire after a few seconds. Other replicas' changes arrive through <see cref="IReplicaChanges"/>.
 /// </summary>
-public sealed class ManifestCache(TimeProvider time)
+public sealed class ManifestCache
 {
     /// <summary>Manifests larger than this are served from storage, not kept.</summary>
     public const int MaxCachedBytes = 256 * 1024;
@@ -19,13 +19,29 @@ public sealed class ManifestCache(TimeProvider time)
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entry>> _repositories = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
     private int _count;
+    private long _generation;
+
+    public ManifestCache(TimeProvider time, IReplicaChanges? changes = null)
+    {
+        _time = time;
+        if (changes is not null)
+        {
+            changes.ChangedElsewhere += change => Invalidate(change.Repository);
+            changes.ChangesMayBeMissed += Clear;
+        }
+    }
+
+    /// <summary>Read before a lookup and handed to <see cref="Add"/>: an entry whose lookup overlapped
+    /// an invalidation may hold what was just changed, and is not kept.</summary>
+    public long Generation => Volatile.Read(ref _generation);
 
     public bool TryGet(RepositoryName repository, Reference reference, out ManifestRecord record, out byte[] bytes)
     {
         if (_repositories.TryGetValue(repository.Value, out var entries)
             && entries.TryGetValue(reference.ToString(), out var entry)
-            && entry.Expires > time.GetUtcNow())
+            && entry.Expires > _time.GetUtcNow())
         {
             record = entry.Record;
             bytes = entry.Bytes;
@@ -36,9 +52,9 @@ public sealed class ManifestCache(TimeProvider time)
         return false;
     }
 
-    public void Add(RepositoryName repository, Reference reference, ManifestRecord record, byte[] bytes)
+    public void Add(RepositoryName repository, Reference reference, ManifestRecord record, byte[] bytes, long generation)
     {
-        if (bytes.Length > MaxCachedBytes)
+        if (bytes.Length > MaxCachedBytes || generation != Generation)
         {
             return;
         }
@@ -48,21 +64,28 @@ public sealed class ManifestCache(TimeProvider time)
             Clear();
         }
         var entries = _repositories.GetOrAdd(repository.Value, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
-        var entry = new Entry(record, bytes, time.GetUtcNow() + Lifetime);
+        var entry = new Entry(record, bytes, _time.GetUtcNow() + Lifetime);
         // Only a new key counts: refreshing an expired entry must not creep the count toward a clear.
-        if (entries.TryAdd(reference.ToString(), entry))
+        var key = reference.ToString();
+        if (entries.TryAdd(key, entry))
         {
             Interlocked.Increment(ref _count);
         }
         else
         {
-            entries[reference.ToString()] = entry;
+            entries[key] = entry;
+        }
+        if (generation != Generation)
+        {
+            // Invalidated while this entry went in: it may be into a fresh dictionary, so take it out.
+            entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
         }
     }
 
     /// <summary>Forgets everything about a repository; called on every manifest or tag change in it.</summary>
     public void Invalidate(RepositoryName repository)
     {
+        Interlocked.Increment(ref _generation);
         if (_repositories.TryRemove(repository.Value, out var entries))
         {
             Interlocked.Add(ref _count, -entries.Count);
@@ -71,6 +94,7 @@ public sealed class ManifestCache(TimeProvider time)
 
     private void Clear()
     {
+        Interlocked.Increment(ref _generation);
         _repositories.Clear();
         Interlocked.Exchange(ref _count, 0);
     }

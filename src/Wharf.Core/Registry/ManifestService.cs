@@ -17,7 +17,7 @@ public sealed record PutManifestResult(Digest Digest, Digest? Subject, IReadOnly
 
 /// <summary>Manifest push, pull and delete. Manifests are stored byte for byte as blobs; the
 /// metadata store indexes them, their references and their tags.</summary>
-public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, ManifestCache cache)
+public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, ManifestCache cache, IReplicaChanges changes)
 {
     public async Task<ManifestContent> GetAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
@@ -27,13 +27,14 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             path = StoragePaths.Blob(cached.Digest);
             return new ManifestContent(cached, cachedBytes, null, ct => storage.OpenReadAsync(path, 0, ct));
         }
+        var generation = cache.Generation;
         var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
             ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         path = StoragePaths.Blob(record.Digest);
         var bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
         if (bytes is not null)
         {
-            cache.Add(repository, reference, record, bytes);
+            cache.Add(repository, reference, record, bytes, generation);
             return new ManifestContent(record, bytes, null, ct => storage.OpenReadAsync(path, 0, ct));
         }
         var localFile = storage.TryGetLocalFile(path);
@@ -93,6 +94,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         };
         await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tags, CancellationToken.None);
         cache.Invalidate(repository);
+        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
         return new PutManifestResult(digest, record.Subject, tags);
     }
 
@@ -137,6 +139,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         {
             throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         }
+        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
     }
 
     private async Task EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)

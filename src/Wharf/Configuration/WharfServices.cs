@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Wharf.Metadata;
 using Wharf.Registry;
@@ -40,10 +41,11 @@ public static class WharfServices
         services.AddSingleton<IMetadataStore>(sp => new SqliteMetadataStore(
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseFile,
             sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<BlobLinkCache>();
+        services.TryAddSingleton<IReplicaChanges, SingleProcessChanges>();
+        services.AddSingleton(sp => new BlobLinkCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
-        services.AddSingleton<ManifestCache>();
+        services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
         services.AddSingleton<Api.UploadConcurrency>();
