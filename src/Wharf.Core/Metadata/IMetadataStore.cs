@@ -76,7 +76,15 @@ public interface IMetadataStore
 
     /// <summary>Gives the lease up early, if <paramref name="holder"/> has it.</summary>
     Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken);
+
+    // --- Accounting ---
+
+    /// <summary>How many repositories, blobs, links, manifests and tags the store holds.</summary>
+    Task<MetadataCounts> CountAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>Row counts of a metadata store: what a copy is checked with, and what an operator sees.</summary>
+public sealed record MetadataCounts(long Repositories, long Blobs, long BlobLinks, long Manifests, long Tags);
 
 /// <summary>A manifest as the metadata store knows it.</summary>
 public sealed record ManifestRecord(Digest Digest, string MediaType, long Size)

@@ -11,7 +11,7 @@ namespace Wharf.Metadata;
 /// connections; writers are serialised in-process (SQLite allows one writer at a time anyway, and
 /// waiting on a semaphore is cheaper than spinning on SQLITE_BUSY).
 /// </summary>
-public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
+public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -309,6 +309,20 @@ public sealed class SqliteMetadataStore : IMetadataStore, IDisposable
     public Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => Execute(connection, transaction,
             "DELETE FROM leases WHERE name = $name AND holder = $holder", ("$name", name), ("$holder", holder)), cancellationToken);
+
+    // --- Accounting ---
+
+    public async Task<MetadataCounts> CountAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, null, """
+            SELECT (SELECT COUNT(*) FROM repositories), (SELECT COUNT(*) FROM blobs), (SELECT COUNT(*) FROM repository_blobs),
+                   (SELECT COUNT(*) FROM manifests), (SELECT COUNT(*) FROM tags)
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new MetadataCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+    }
 
     public void Dispose()
     {
