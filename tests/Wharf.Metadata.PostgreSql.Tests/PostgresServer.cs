@@ -59,11 +59,12 @@ public sealed class PostgresServer : IDisposable
 
     private string RunScript(params string[] arguments)
     {
-        var start = new ProcessStartInfo(_script)
+        var start = new ProcessStartInfo("bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        start.ArgumentList.Add(_script);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
