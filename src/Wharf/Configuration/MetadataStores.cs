@@ -12,6 +12,20 @@ public static class MetadataStores
             ? await PostgreSqlMetadataStore.OpenAsync(metadata.ConnectionString!, time, cancellationToken)
             : new SqliteMetadataStore(storage.DatabaseFile, time);
 
+    /// <summary>Closes a store <see cref="OpenAsync"/> opened (its connection pool or file handles).</summary>
+    public static async ValueTask CloseAsync(IMetadataStore store)
+    {
+        switch (store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
     /// <summary>The schema version (number of migrations applied) of a store <see cref="OpenAsync"/> opened.</summary>
     public static async Task<int> SchemaVersionAsync(IMetadataStore store, CancellationToken cancellationToken) => store switch
     {

@@ -146,6 +146,17 @@ public sealed class MetadataSettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task ImportCommand_PostgresWithoutConnectionString_BadUsageBeforeReadingTheRoot()
+    {
+        using var output = new StringWriter();
+
+        var exitCode = await ImportCommand.RunAsync([_directory.Combine("registry"), "--Metadata:Provider", "postgres"], output);
+
+        Assert.Equal(ImportCommand.BadUsage, exitCode);
+        Assert.Contains("Metadata:ConnectionString is required", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Executable_Migrate_ExitCode0AndVersionOnStdout()
     {
         var result = await WharfCli.RunAsync(null, "migrate", "--Storage:Root", _directory.Combine("data"));
