@@ -59,7 +59,7 @@ public sealed class MetadataOptions
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
         {
             // The message names the keyword or format at fault, never the password.
-            return e.Message;
+            return MetadataStores.Reason(e);
         }
     }
 }
