@@ -16,10 +16,19 @@ internal static class PostgreSqlMigrations
     public static async Task<int> ApplyAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Up to date: no lock and no DDL, so replicas may run as a role without CREATE rights
+        // once `wharf migrate` has run as one that has them.
+        var version = await ReadVersionAsync(connection, cancellationToken);
+        if (version >= PostgreSqlSchema.Migrations.Length)
+        {
+            return version;
+        }
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({LockKey})", cancellationToken);
         await ExecuteAsync(connection, PostgreSqlSchema.VersionTable, cancellationToken);
-        var version = await ReadVersionAsync(connection, cancellationToken);
+        // Read again under the lock: a replica that held it before us may have migrated already
+        // (READ COMMITTED: this statement sees what it committed).
+        version = await ReadVersionAsync(connection, cancellationToken);
         for (var i = version; i < PostgreSqlSchema.Migrations.Length; i++)
         {
             await ExecuteAsync(connection, PostgreSqlSchema.Migrations[i], cancellationToken);

@@ -69,6 +69,33 @@ public sealed class PostgreSqlMigrationTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task OpenAsync_MigratedSchemaAndRoleWithoutCreateRights_OpensAndWrites()
+    {
+        // A deployment may migrate with an owner role (`wharf migrate`) and serve with a role
+        // that may only read and write rows: opening an up-to-date schema must not need DDL.
+        var connectionString = await server.CreateSchemaAsync();
+        await (await PostgreSqlMetadataStore.OpenAsync(connectionString, null, Ct)).DisposeAsync();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var role = "app_" + Guid.NewGuid().ToString("N");
+        await server.ExecuteAsync($"""
+            CREATE ROLE {role} LOGIN;
+            GRANT USAGE ON SCHEMA {builder.SearchPath} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {builder.SearchPath} TO {role};
+            """);
+        builder.Username = role;
+
+        await using var store = await PostgreSqlMetadataStore.OpenAsync(builder.ConnectionString, null, Ct);
+        var repository = Distribution.RepositoryName.Parse("a");
+        var manifest = new ManifestRecord(Core.Tests.TestSupport.TestDigests.Sha256Of("m"), Distribution.MediaTypes.OciManifest, 10);
+        await store.PutManifestAsync(repository, manifest, [], ["latest"], Ct);
+
+        Assert.Equal(manifest, await store.GetManifestAsync(repository, Distribution.Reference.Parse("latest"), Ct));
+        await using var tooWeakToMigrate = new PostgreSqlMetadataStore(
+            new NpgsqlConnectionStringBuilder(await server.CreateSchemaAsync()) { Username = role }.ConnectionString);
+        await Assert.ThrowsAsync<PostgresException>(() => tooWeakToMigrate.MigrateAsync(Ct));
+    }
+
+    [Fact]
     public async Task OpenAsync_FreshDatabase_CreatesTheSchemaOnTheDefaultSearchPath()
     {
         var database = "fresh_" + Guid.NewGuid().ToString("N");

@@ -51,6 +51,13 @@ public sealed class PostgresServer : IDisposable
         return new NpgsqlConnectionStringBuilder(ConnectionString) { SearchPath = schema }.ConnectionString;
     }
 
+    /// <summary>Runs SQL as the superuser in the test database (roles, grants).</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var command = _admin.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public void Dispose()
     {
         _admin.Dispose();
