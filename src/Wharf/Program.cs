@@ -9,10 +9,15 @@ using Wharf.Cli;
 using Wharf.Configuration;
 using Wharf.Server;
 
-// `wharf import <root>` adopts a registry:2 data directory, then exits; anything else serves.
+// `wharf import <root>` adopts a registry:2 data directory, `wharf migrate` brings the metadata
+// schema up to date; both then exit. Anything else serves.
 if (args is ["import", ..])
 {
     return await ImportCommand.RunAsync(args[1..]);
+}
+if (args is ["migrate", ..])
+{
+    return await MigrateCommand.RunAsync(args[1..]);
 }
 
 var configFile = YamlConfigurationFile.FindArgument(args);

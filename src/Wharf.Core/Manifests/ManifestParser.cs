@@ -70,7 +70,7 @@ public static class ManifestParser
                 MediaType = mediaType,
                 Manifests = ReadDescriptorArray(root, "manifests", required: true),
                 Subject = subject,
-                ArtifactType = artifactType,
+                ArtifactType = StorableText(artifactType, "artifactType"),
                 AnnotationsJson = annotations,
             };
         }
@@ -86,7 +86,7 @@ public static class ManifestParser
             Config = config,
             Layers = ReadDescriptorArray(root, "layers", required: mediaType == MediaTypes.DockerManifest),
             Subject = subject,
-            ArtifactType = artifactType ?? config.MediaType,
+            ArtifactType = StorableText(artifactType ?? config.MediaType, artifactType is null ? "config.mediaType" : "artifactType"),
             AnnotationsJson = annotations,
         };
     }
@@ -170,6 +170,33 @@ public static class ManifestParser
             ArtifactType = OptionalString(element, "artifactType"),
             HasUrls = hasUrls,
         };
+    }
+
+    // The artifact type is stored as text and matched in queries. A media type (RFC 6838 4.2) has
+    // no control characters; and PostgreSQL's text cannot hold U+0000 nor a lone surrogate.
+    private static string? StorableText(string? value, string property)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsControl(c))
+            {
+                throw Invalid($"'{property}' must not contain control characters");
+            }
+            if (char.IsSurrogate(c))
+            {
+                if (!char.IsHighSurrogate(c) || i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
+                {
+                    throw Invalid($"'{property}' is not valid Unicode");
+                }
+                i++;
+            }
+        }
+        return value;
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

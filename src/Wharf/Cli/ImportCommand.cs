@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration.Memory;
 using Wharf.Configuration;
 using Wharf.Import;
-using Wharf.Metadata;
 using Wharf.Storage;
 
 namespace Wharf.Cli;
@@ -24,7 +23,8 @@ public static class ImportCommand
 
         Adopts the data directory of a CNCF distribution registry (registry:2): reads the
         repositories, blob links, manifests and tags under <root>/docker/registry/v2 and writes
-        them into Wharf's metadata database, <Storage:Root>/wharf.db.
+        them into Wharf's metadata database: <Storage:Root>/wharf.db, or with
+        Metadata:Provider postgres the database of Metadata:ConnectionString.
 
         Storage:Root defaults to <root>: the blobs stay where they are and not one byte is copied.
         Then serve the same directory with:  wharf --Storage:Root <root>
@@ -48,8 +48,8 @@ public static class ImportCommand
             return args.Length > 0 && args[0] is "-h" or "--help" ? Succeeded : BadUsage;
         }
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(args[0]));
-        var storageOptions = ReadStorageOptions(root, args[1..]);
-        var problems = storageOptions.Validate().ToList();
+        var (storageOptions, metadataOptions) = ReadSettings(root, args[1..]);
+        var problems = storageOptions.Validate().Concat(metadataOptions.Validate()).ToList();
         if (problems.Count > 0)
         {
             await output.WriteLineAsync("wharf import: fix these settings:");
@@ -88,15 +88,23 @@ public static class ImportCommand
                     $"{root} has no {StoragePaths.Root}/repositories or {StoragePaths.Root}/blobs: it is not a registry:2 data directory");
             }
             await output.WriteLineAsync($"Importing the registry:2 data in {root}");
+            var database = metadataOptions.IsPostgres ? "the PostgreSQL database" : storageOptions.DatabaseFile;
             await output.WriteLineAsync(inPlace
-                ? $"  into {storageOptions.DatabaseFile}; the blobs stay where they are (in place, nothing is copied)"
-                : $"  into {storageOptions.DatabaseFile}; blobs are copied into {targetRoot}");
+                ? $"  into {database}; the blobs stay where they are (in place, nothing is copied)"
+                : $"  into {database}; blobs are copied into {targetRoot}");
             var target = inPlace ? source : new FileSystemBlobStorage(targetRoot);
-            using var metadata = new SqliteMetadataStore(storageOptions.DatabaseFile);
-            var importer = new DistributionImporter(source, metadata, target);
-            var report = await importer.ImportAsync(printer, stop.Token);
-            ImportSummary.Write(output, report, targetRoot);
-            return Succeeded;
+            var metadata = await MetadataStores.OpenAsync(metadataOptions, storageOptions, TimeProvider.System, stop.Token);
+            try
+            {
+                var importer = new DistributionImporter(source, metadata, target);
+                var report = await importer.ImportAsync(printer, stop.Token);
+                ImportSummary.Write(output, report, targetRoot);
+                return Succeeded;
+            }
+            finally
+            {
+                await MetadataStores.CloseAsync(metadata);
+            }
         }
         catch (NotADistributionLayoutException e)
         {
@@ -109,9 +117,9 @@ public static class ImportCommand
                 "what was imported stays, and running the same command again completes the rest");
             return Interrupted;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
         {
-            await output.WriteLineAsync($"wharf import: failed: {e.Message}");
+            await output.WriteLineAsync($"wharf import: failed: {MetadataStores.Reason(e)}");
             await output.WriteLineAsync("  what was imported so far stays; fix the cause and run the same command again");
             return Failed;
         }
@@ -119,7 +127,7 @@ public static class ImportCommand
 
     // The server's configuration sources (Program.cs), with <root> in place of the built-in default
     // root, so that a plain `wharf import <root>` adopts <root> and a configured root still wins.
-    private static StorageOptions ReadStorageOptions(string root, string[] settings)
+    private static (StorageOptions Storage, MetadataOptions Metadata) ReadSettings(string root, string[] settings)
     {
         var defaults = new Dictionary<string, string?>(WharfDefaults.Settings)
         {
@@ -132,6 +140,7 @@ public static class ImportCommand
             .AddEnvironmentVariables("WHARF_")
             .AddCommandLine(settings)
             .Build();
-        return configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions { Root = root };
+        return (configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions { Root = root },
+            configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions());
     }
 }

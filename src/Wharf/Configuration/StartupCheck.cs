@@ -24,6 +24,7 @@ public static class StartupCheck
             }
         }
         Check(() => _ = services.GetRequiredService<IOptions<StorageOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<MetadataOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<AuthOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<TlsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
@@ -42,6 +43,11 @@ public static class StartupCheck
         {
             // A key that is not a key, a file that is not what its setting says: reported, not thrown.
             failures.Add(e.Message);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            // Unreachable server, refused login, missing database: say which setting leads there.
+            failures.Add($"Metadata:ConnectionString: cannot open the PostgreSQL database: {MetadataStores.Reason(e)}");
         }
         return failures;
     }

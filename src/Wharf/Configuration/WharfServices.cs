@@ -15,6 +15,10 @@ public static class WharfServices
             .Bind(configuration.GetSection(StorageOptions.Section))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>>(new DelegateValidator<StorageOptions>(o => o.Validate()));
+        services.AddOptions<MetadataOptions>()
+            .Bind(configuration.GetSection(MetadataOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MetadataOptions>>(new DelegateValidator<MetadataOptions>(o => o.Validate()));
         services.AddOptions<ManifestOptions>().Bind(configuration.GetSection(ManifestOptions.Section));
         var configDirectory = configuration[YamlConfigurationFile.DirectoryKey] ?? Directory.GetCurrentDirectory();
         services.AddOptions<TlsOptions>()
@@ -38,9 +42,13 @@ public static class WharfServices
             RequireBlobs = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireBlobs,
         });
         services.AddSingleton<IBlobStorage>(sp => new FileSystemBlobStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root));
-        services.AddSingleton<IMetadataStore>(sp => new SqliteMetadataStore(
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseFile,
-            sp.GetRequiredService<TimeProvider>()));
+        // Resolved once, by StartupCheck before the server listens, which is when the schema is
+        // migrated; blocking on that here keeps a server from ever serving an older schema.
+        services.AddSingleton(sp => MetadataStores.OpenAsync(
+            sp.GetRequiredService<IOptions<MetadataOptions>>().Value,
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            CancellationToken.None).GetAwaiter().GetResult());
         services.TryAddSingleton<IReplicaChanges, SingleProcessChanges>();
         services.AddSingleton(sp => new BlobLinkCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
         services.AddSingleton<BlobService>();

@@ -241,6 +241,32 @@ public sealed class ManifestParserErrorTests
         Assert.Equal(400, error.Status);
     }
 
+    [Theory]
+    [InlineData("application/vnd.example\\u0000+json")]
+    [InlineData("application/vnd.example\\n+json")]
+    [InlineData("application/vnd.example\\ud800+json")]
+    public void Parse_ArtifactTypeWithControlCharacterOrLoneSurrogate_ThrowsManifestInvalid(string escaped)
+    {
+        var json = OciManifest.Replace("\"schemaVersion\": 2,", $"\"schemaVersion\": 2, \"artifactType\": \"{escaped}\",", StringComparison.Ordinal);
+        Assert.Contains(escaped, json, StringComparison.Ordinal);
+
+        AssertInvalid(json, MediaTypes.OciManifest);
+    }
+
+    [Fact]
+    public void Parse_ConfigMediaTypeWithNul_ThrowsManifestInvalid()
+    {
+        AssertInvalid(OciManifestWithConfig($$"""{ "mediaType": "application/x\u0000y", "digest": "{{ConfigDigest}}", "size": 1 }"""), MediaTypes.OciManifest);
+    }
+
+    [Fact]
+    public void Parse_ArtifactTypeWithSurrogatePair_Accepted()
+    {
+        var json = OciManifest.Replace("\"schemaVersion\": 2,", "\"schemaVersion\": 2, \"artifactType\": \"application/vnd.\\ud83d\\udea2+json\",", StringComparison.Ordinal);
+
+        Assert.Equal("application/vnd.\ud83d\udea2+json", ManifestParser.Parse(Bytes(json), MediaTypes.OciManifest).ArtifactType);
+    }
+
     private static void AssertInvalid(string json, string? contentType)
     {
         var error = Assert.Throws<RegistryException>(() => ManifestParser.Parse(Bytes(json), contentType));

@@ -23,6 +23,17 @@ public abstract partial class MetadataStoreContract
     }
 
     [Fact]
+    public async Task ListRepositoriesAsync_LastAmongPunctuation_ComparesOrdinally()
+    {
+        await CreateRepositoriesAsync("b", "a/c", "a", "a-b", "a.b", "a_b", "0");
+
+        var page = await Store.ListRepositoriesAsync(2, "a-b", Ct);
+
+        Assert.Equal(["a.b", "a/c"], page.Items);
+        Assert.True(page.HasMore);
+    }
+
+    [Fact]
     public async Task ListRepositoriesAsync_RepositoryCreatedByManifestPush_IsListed()
     {
         await PutAsync("pushed", Manifest("1"), "latest");

@@ -72,6 +72,20 @@ public abstract partial class MetadataStoreContract
     }
 
     [Fact]
+    public async Task ListTagsAsync_LastAmongMixedCaseAndPunctuation_ComparesOrdinally()
+    {
+        foreach (var tag in new[] { "v2", "latest", "alpha", "Zeta", "1.0", "_x" })
+        {
+            await PutAsync("a", Manifest(tag), tag);
+        }
+
+        var page = await Store.ListTagsAsync(Repo("a"), null, "Zeta", Ct);
+
+        Assert.NotNull(page);
+        Assert.Equal(["_x", "alpha", "latest", "v2"], page.Items);
+    }
+
+    [Fact]
     public async Task ListTagsAsync_OtherRepositoriesTags_AreNotListed()
     {
         await PutAsync("a", Manifest("1"), "in-a");
