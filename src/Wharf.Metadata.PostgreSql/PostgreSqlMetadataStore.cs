@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Wharf.Distribution;
 using Wharf.Storage;
@@ -38,6 +39,15 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisp
             await store.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The channel through which the replicas on this database (and schema) tell each other
+    /// about changes; run its <see cref="PostgreSqlReplicaChanges.RunAsync"/> to hear them.</summary>
+    public async Task<PostgreSqlReplicaChanges> CreateReplicaChangesAsync(ILogger? logger, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT current_schema()");
+        var schema = await command.ExecuteScalarAsync(cancellationToken) as string ?? "";
+        return new PostgreSqlReplicaChanges(_dataSource, schema, logger);
     }
 
     /// <summary>Applies the migrations the database lacks; returns the schema version it is then at.</summary>

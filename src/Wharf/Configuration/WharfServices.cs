@@ -1,6 +1,6 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Wharf.Metadata;
+using Wharf.Metadata.PostgreSql;
 using Wharf.Registry;
 using Wharf.Storage;
 
@@ -49,7 +49,11 @@ public static class WharfServices
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             CancellationToken.None).GetAwaiter().GetResult());
-        services.TryAddSingleton<IReplicaChanges, SingleProcessChanges>();
+        // Replicas on PostgreSQL tell each other what changed (LISTEN/NOTIFY); one SQLite process has nobody to tell.
+        services.AddSingleton<IReplicaChanges>(sp => sp.GetRequiredService<IMetadataStore>() is PostgreSqlMetadataStore postgres
+            ? postgres.CreateReplicaChangesAsync(sp.GetRequiredService<ILogger<PostgreSqlReplicaChanges>>(), CancellationToken.None).GetAwaiter().GetResult()
+            : new SingleProcessChanges());
+        services.AddHostedService<Cluster.ReplicaChangesListener>();
         services.AddSingleton(sp => new BlobLinkCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
