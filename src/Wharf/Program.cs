@@ -9,11 +9,16 @@ using Wharf.Cli;
 using Wharf.Configuration;
 using Wharf.Server;
 
-// `wharf import <root>` adopts a registry:2 data directory, `wharf migrate` brings the metadata
-// schema up to date; both then exit. Anything else serves.
+// `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
+// store into PostgreSQL, `wharf migrate` brings the metadata schema up to date; each then exits.
+// Anything else serves.
 if (args is ["import", ..])
 {
     return await ImportCommand.RunAsync(args[1..]);
+}
+if (args is ["metadata", "copy", ..])
+{
+    return await MetadataCopyCommand.RunAsync(args[2..]);
 }
 if (args is ["migrate", ..])
 {

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration.Memory;
 using Wharf.Configuration;
 
 namespace Wharf.Cli;
@@ -38,7 +37,7 @@ public static class MigrateCommand
         IConfiguration configuration;
         try
         {
-            configuration = ReadConfiguration(args);
+            configuration = CliConfiguration.Read(args);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
         {
@@ -78,22 +77,5 @@ public static class MigrateCommand
             await error.WriteLineAsync($"wharf migrate: cannot migrate the metadata database ({where}): {MetadataStores.Reason(e)}");
             return Failed;
         }
-    }
-
-    // The server's configuration sources (Program.cs), weakest first.
-    private static IConfiguration ReadConfiguration(string[] args)
-    {
-        var builder = new ConfigurationBuilder()
-            .Add(new MemoryConfigurationSource { InitialData = WharfDefaults.Settings });
-        if (YamlConfigurationFile.FindArgument(args) is { } configFile)
-        {
-            builder.Add(new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile) });
-        }
-        return builder
-            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .AddEnvironmentVariables("WHARF_")
-            .AddCommandLine(YamlConfigurationFile.WithoutConfigArgument(args))
-            .Build();
     }
 }
