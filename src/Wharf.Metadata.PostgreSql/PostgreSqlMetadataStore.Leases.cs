@@ -26,6 +26,18 @@ public sealed partial class PostgreSqlMetadataStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<string> GetOrAddSecretAsync(string name, string valueIfAbsent, CancellationToken cancellationToken)
+    {
+        // ON CONFLICT DO NOTHING waits for a racing insert to commit; the union then reads the
+        // winner's row, which READ COMMITTED lets a new statement see.
+        await using (var insert = Command("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", Text(name), Text(valueIfAbsent)))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var select = Command("SELECT value FROM secrets WHERE name = $1", Text(name));
+        return (string)(await select.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     public async Task<MetadataCounts> CountAsync(CancellationToken cancellationToken)
     {
         await using var command = Command("""

@@ -84,5 +84,12 @@ internal static class PostgreSqlSchema
             expires_at  timestamptz NOT NULL
         );
         """,
+        // 3: secrets shared by every replica (e.g. the built-in token service's key).
+        """
+        CREATE TABLE secrets (
+            name        text COLLATE "C" PRIMARY KEY,
+            value       text NOT NULL
+        );
+        """,
     ];
 }

@@ -77,6 +77,13 @@ public interface IMetadataStore
     /// <summary>Gives the lease up early, if <paramref name="holder"/> has it.</summary>
     Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken);
 
+    // --- Secrets every replica must share ---
+
+    /// <summary>The value stored under <paramref name="name"/>; when there is none yet,
+    /// <paramref name="valueIfAbsent"/> is stored and returned. Of several processes racing, the
+    /// first to commit wins and all get its value (e.g. the built-in token service's key).</summary>
+    Task<string> GetOrAddSecretAsync(string name, string valueIfAbsent, CancellationToken cancellationToken);
+
     // --- Accounting ---
 
     /// <summary>How many repositories, blobs, links, manifests and tags the store holds.</summary>

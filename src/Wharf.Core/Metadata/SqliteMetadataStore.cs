@@ -310,6 +310,16 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         WriteAsync((connection, transaction) => Execute(connection, transaction,
             "DELETE FROM leases WHERE name = $name AND holder = $holder", ("$name", name), ("$holder", holder)), cancellationToken);
 
+    // --- Secrets ---
+
+    public Task<string> GetOrAddSecretAsync(string name, string valueIfAbsent, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) =>
+        {
+            Execute(connection, transaction, "INSERT INTO secrets (name, value) VALUES ($name, $value) ON CONFLICT DO NOTHING",
+                ("$name", name), ("$value", valueIfAbsent));
+            return (string)Scalar(connection, transaction, "SELECT value FROM secrets WHERE name = $name", ("$name", name))!;
+        }, cancellationToken);
+
     // --- Accounting ---
 
     public async Task<MetadataCounts> CountAsync(CancellationToken cancellationToken)

@@ -72,5 +72,12 @@ internal static class SqliteSchema
             expires_at  INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 3: secrets shared by every process on this store.
+        """
+        CREATE TABLE secrets (
+            name        TEXT PRIMARY KEY,
+            value       TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

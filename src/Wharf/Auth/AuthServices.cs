@@ -31,9 +31,12 @@ public static class AuthServices
                 return null!;
             }
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var signing = options.Token.BuiltIn
-                ? TokenKeys.LoadSigningCredentials(options.Token.SigningKey, Path.Combine(Path.GetFullPath(storage.Root), "token-signing-key.pem"))
-                : null;
+            var signing = !options.Token.BuiltIn
+                ? null
+                : options.Token.SigningKey is null && sp.GetRequiredService<IOptions<MetadataOptions>>().Value.IsPostgres
+                    // Replicas may be on other machines: the generated key lives in the database they share.
+                    ? TokenKeys.LoadSharedSigningCredentialsAsync(sp.GetRequiredService<Wharf.Metadata.IMetadataStore>(), CancellationToken.None).GetAwaiter().GetResult()
+                    : TokenKeys.LoadSigningCredentials(options.Token.SigningKey, Path.Combine(Path.GetFullPath(storage.Root), "token-signing-key.pem"));
             var external = TokenKeys.LoadValidationKeys(options.Token.Certificate, options.Token.Jwks);
             return new TokenService(options.Token, signing, external, sp.GetRequiredService<TimeProvider>());
         });

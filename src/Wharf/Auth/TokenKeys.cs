@@ -52,6 +52,19 @@ public static class TokenKeys
         return FromPrivateKeyPem(pem);
     }
 
+    /// <summary>The built-in service's private key kept in the metadata store, which every replica
+    /// shares: the first replica to start stores a new key (EC P-256), and every replica signs with
+    /// that one, so a token from any replica is good at all of them.</summary>
+    public static async Task<SigningCredentials> LoadSharedSigningCredentialsAsync(Wharf.Metadata.IMetadataStore store, CancellationToken cancellationToken)
+    {
+        using var candidate = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = await store.GetOrAddSecretAsync(SharedSigningKeyName, candidate.ExportPkcs8PrivateKeyPem(), cancellationToken);
+        return FromPrivateKeyPem(pem);
+    }
+
+    /// <summary>The name of the shared signing key in the metadata store.</summary>
+    public const string SharedSigningKeyName = "token-signing-key";
+
     // An EC key signs ES256, an RSA key RS256: the two algorithms registries and clients share.
     private static SigningCredentials FromPrivateKeyPem(string pem)
     {
