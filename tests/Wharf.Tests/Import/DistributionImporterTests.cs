@@ -304,7 +304,7 @@ public sealed class DistributionImporterTests : IDisposable
         await new DistributionImporter(_storage, _metadata).ImportAsync();
         var repository = RepositoryName.Parse("team/app");
         var record = (await _metadata.GetManifestAsync(repository, Reference.FromDigest(pushedToWharf.Manifest), default))!;
-        await _metadata.PutManifestAsync(repository, record, [(pushedToWharf.Config, ReferenceKind.Config), (pushedToWharf.Layer, ReferenceKind.Layer)], "v1", default);
+        await _metadata.PutManifestAsync(repository, record, [(pushedToWharf.Config, ReferenceKind.Config), (pushedToWharf.Layer, ReferenceKind.Layer)], ["v1"], default);
 
         var report = await ImportAsync();
 
