@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Wharf.Metadata;
 using Wharf.Registry;
 using Wharf.Storage;
+using Wharf.Storage.S3;
 
 namespace Wharf.Configuration;
 
@@ -35,7 +36,11 @@ public static class WharfServices
             DeleteEnabled = sp.GetRequiredService<IOptions<StorageOptions>>().Value.Delete.Enabled,
             RequireIndexChildren = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireIndexChildren,
         });
-        services.AddSingleton<IBlobStorage>(sp => new FileSystemBlobStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root));
+        services.AddSingleton<IBlobStorage>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return storage.UsesS3 ? new S3BlobStorage(storage.S3) : new FileSystemBlobStorage(storage.Root);
+        });
         services.AddSingleton<IMetadataStore>(sp => new SqliteMetadataStore(
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseFile,
             sp.GetRequiredService<TimeProvider>()));
