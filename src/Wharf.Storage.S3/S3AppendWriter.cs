@@ -48,6 +48,7 @@ internal sealed class S3AppendWriter : IBlobWriter
     private readonly List<PartETag> _parts = [];
     private bool _failed;
     private bool _committed;
+    private bool _disposed;
 
     private S3AppendWriter(S3Bucket bucket, string target, long committedSize, int basePartSize, Piece? carried = null, Piece? plain = null, string? plainCopy = null, bool creates = false)
     {
@@ -89,7 +90,11 @@ internal sealed class S3AppendWriter : IBlobWriter
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_committed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            throw new InvalidOperationException("the writer has committed; open another to append more");
+        }
         if (data.IsEmpty)
         {
             return;
@@ -125,7 +130,11 @@ internal sealed class S3AppendWriter : IBlobWriter
 
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_committed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            return;
+        }
         if (_failed)
         {
             throw new InvalidOperationException("a write of this writer failed; its bytes cannot be committed");
@@ -175,7 +184,7 @@ internal sealed class S3AppendWriter : IBlobWriter
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }
-        _committed = true;
+        _disposed = true;
     }
 
     private async Task LoadCarriedAsync(CancellationToken cancellationToken)

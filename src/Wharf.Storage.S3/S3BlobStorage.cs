@@ -17,25 +17,28 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
     private readonly S3Bucket _bucket;
     private readonly S3KeyLayout _keys;
     private readonly int _partSize;
+    private readonly TimeSpan? _redirectLifetime;
     private readonly bool _ownsClient;
 
     /// <summary>Storage on the bucket the options name, with a client of its own.</summary>
     public S3BlobStorage(S3StorageOptions options)
-        : this(S3ClientFactory.Create(options), options.Bucket!, options.Prefix, S3Limits.DefaultPartSize, ownsClient: true)
+        : this(S3ClientFactory.Create(options), options.Bucket!, options.Prefix, options.Redirect ? options.RedirectLifetime : null, S3Limits.DefaultPartSize, ownsClient: true)
     {
     }
 
     /// <summary>Storage on <paramref name="bucket"/> through a client the caller owns.</summary>
-    public S3BlobStorage(IAmazonS3 client, string bucket, string? prefix)
-        : this(client, bucket, prefix, S3Limits.DefaultPartSize, ownsClient: false)
+    /// <param name="redirectLifetime">How long presigned redirect URLs last; null for no redirects.</param>
+    public S3BlobStorage(IAmazonS3 client, string bucket, string? prefix, TimeSpan? redirectLifetime = null)
+        : this(client, bucket, prefix, redirectLifetime, S3Limits.DefaultPartSize, ownsClient: false)
     {
     }
 
-    internal S3BlobStorage(IAmazonS3 client, string bucket, string? prefix, int partSize, bool ownsClient)
+    internal S3BlobStorage(IAmazonS3 client, string bucket, string? prefix, TimeSpan? redirectLifetime, int partSize, bool ownsClient)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partSize, (int)S3Limits.MinPartSize);
         _bucket = new S3Bucket(client, bucket);
         _keys = new S3KeyLayout(prefix);
+        _redirectLifetime = redirectLifetime;
         _partSize = partSize;
         _ownsClient = ownsClient;
     }
@@ -156,6 +159,26 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
 
     /// <summary>Never: S3 objects are not local files.</summary>
     public string? TryGetLocalFile(string path) => null;
+
+    /// <summary>A presigned GET of the plain object, when redirects are on. Only whole objects are
+    /// redirected to: the blobs a client downloads always are.</summary>
+    public async Task<Uri?> GetRedirectUrlAsync(string path, CancellationToken cancellationToken)
+    {
+        if (_redirectLifetime is not { } lifetime)
+        {
+            return null;
+        }
+        var url = await _bucket.Client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = _bucket.Name,
+            Key = _keys.Object(path),
+            Verb = HttpVerb.GET,
+            Expires = DateTime.UtcNow + lifetime,
+            // The SDK signs https URLs unless told otherwise, even for an http:// endpoint.
+            Protocol = _bucket.Client.Config.ServiceURL?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Protocol.HTTP : Protocol.HTTPS,
+        });
+        return new Uri(url);
+    }
 
     /// <summary>Deletes what one path holds (not what is under it): segments from the last down, then
     /// the plain object, which as long as it exists hides any segments.</summary>
