@@ -155,7 +155,7 @@ internal sealed class S3AppendWriter : IBlobWriter
         }
         if (_plainCopy is not null)
         {
-            await S3Compose.ComposeAsync(_bucket, [_plain!.Value], _plainCopy, cancellationToken);
+            await S3Compose.ComposeAsync(_bucket, [_plain!.Value], _plainCopy, _plainCopy + "-", cancellationToken);
         }
         if (_uploadId is not null)
         {

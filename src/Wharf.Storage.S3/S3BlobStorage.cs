@@ -98,7 +98,8 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
         }
         // The copy appears at its key in one step, complete (CopyObject, CompleteMultipartUpload),
         // and S3 has it durably before it answers.
-        await S3Compose.ComposeAsync(_bucket, source.Pieces, destination, cancellationToken);
+        // Intermediate objects, if any, go among the source's segments: hidden, and removed with it.
+        await S3Compose.ComposeAsync(_bucket, source.Pieces, destination, _keys.Segments(sourcePath) + "compose-", cancellationToken);
         await DeleteObjectAsync(sourcePath, source, cancellationToken);
         return MoveResult.Moved;
     }

@@ -13,7 +13,9 @@ internal static class S3Compose
     /// <summary>Writes the pieces, in order, as the object at <paramref name="destination"/>. Every
     /// piece but the last must be at least <see cref="S3Limits.MinPartSize"/> long, which the
     /// writers guarantee for the segments they leave.</summary>
-    public static async Task ComposeAsync(S3Bucket bucket, IReadOnlyList<Piece> pieces, string destination, CancellationToken cancellationToken)
+    /// <param name="scratch">A key prefix for intermediate objects, should the pieces need more
+    /// parts than one upload may have (they are deleted before this returns).</param>
+    public static async Task ComposeAsync(S3Bucket bucket, IReadOnlyList<Piece> pieces, string destination, string scratch, CancellationToken cancellationToken, int maxParts = S3Limits.MaxParts)
     {
         var client = bucket.Client;
         if (pieces.Count == 1 && pieces[0].Length <= S3Limits.MaxCopySize)
@@ -33,9 +35,10 @@ internal static class S3Compose
             await bucket.PutAsync(destination, [], 0, cancellationToken);
             return;
         }
-        if (ranges.Count > S3Limits.MaxParts)
+        if (ranges.Count > maxParts)
         {
-            throw new IOException($"an object of {pieces.Count} segments needs {ranges.Count} parts to be copied; S3 allows {S3Limits.MaxParts}");
+            await ComposeInStagesAsync(bucket, pieces, destination, scratch, maxParts, cancellationToken);
+            return;
         }
         var upload = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket.Name, Key = destination }, cancellationToken);
         try
@@ -70,6 +73,51 @@ internal static class S3Compose
         {
             await AbortQuietlyAsync(bucket, destination, upload.UploadId);
             throw;
+        }
+    }
+
+    /// <summary>More ranges than one upload may have parts (an upload sent in over 10,000 chunks of
+    /// 5 MiB or more): runs of pieces are composed into intermediate objects first, which are then
+    /// composed in turn. Each intermediate but the last holds a piece of at least 5 MiB, so it can
+    /// be a part itself.</summary>
+    private static async Task ComposeInStagesAsync(S3Bucket bucket, IReadOnlyList<Piece> pieces, string destination, string scratch, int maxParts, CancellationToken cancellationToken)
+    {
+        var stages = new List<Piece>();
+        try
+        {
+            var run = new List<Piece>();
+            var runRanges = 0;
+            foreach (var piece in pieces)
+            {
+                var count = Ranges([piece]).Count;
+                if (runRanges + count > maxParts && run.Count > 0)
+                {
+                    await ComposeStageAsync(run);
+                    run.Clear();
+                    runRanges = 0;
+                }
+                run.Add(piece);
+                runRanges += count;
+            }
+            await ComposeStageAsync(run);
+            if (stages.Count >= pieces.Count)
+            {
+                throw new IOException($"{pieces.Count} pieces cannot be composed in parts of at most {S3Limits.MaxCopySize} bytes, {maxParts} to an upload");
+            }
+            await ComposeAsync(bucket, stages, destination, scratch, cancellationToken, maxParts);
+        }
+        finally
+        {
+            await bucket.DeleteAsync(stages.Select(s => s.Key), CancellationToken.None);
+        }
+
+        async Task ComposeStageAsync(List<Piece> run)
+        {
+            // Distinct per level: a stage's key is never one of the pieces it is made from.
+            var key = $"{scratch}{stages.Count:D5}-{Guid.NewGuid():N}";
+            await ComposeAsync(bucket, run, key, scratch, cancellationToken, maxParts);
+            var start = stages.Count == 0 ? 0 : stages[^1].End;
+            stages.Add(new Piece(key, start, run.Sum(p => p.Length)));
         }
     }
 

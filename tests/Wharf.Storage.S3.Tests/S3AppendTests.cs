@@ -163,6 +163,25 @@ public sealed class S3AppendTests(RgwEngine rgw) : S3TestBase(rgw)
     }
 
     [Fact]
+    public async Task ComposeAsync_MorePiecesThanPartsPerUpload_ComposesInStagesAndLeavesNoIntermediate()
+    {
+        // Five segments with at most two parts to an upload stand in for over 10,000 with 10,000.
+        int[] chunks = [5 * MiB, 5 * MiB + 1, 5 * MiB + 2, 5 * MiB + 3, 4];
+        var content = RandomBytes(chunks.Sum(), seed: 14);
+        await AppendInChunksAsync(Storage, Upload, content, chunks, writeSize: MiB);
+        var bucket = new S3Bucket(Rgw.Client, Bucket);
+        var keys = new S3KeyLayout(null);
+        var pieces = await StoredObject.ListSegmentsAsync(bucket, keys, Upload, Ct);
+        Assert.Equal(5, pieces.Count);
+
+        await S3Compose.ComposeAsync(bucket, pieces, Blob, keys.Segments(Upload) + "compose-", Ct, maxParts: 2);
+
+        AssertSameBytes(content, await ReadAllAsync(Storage, Blob));
+        Assert.Equal([Blob, .. pieces.Select(p => p.Key)], await KeysAsync());
+        Assert.Empty(await MultipartUploadsAsync());
+    }
+
+    [Fact]
     public async Task MoveAsync_DestinationExists_DropsEverySegment()
     {
         var content = RandomBytes(6 * MiB, seed: 13);
