@@ -43,13 +43,6 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
         _ownsClient = ownsClient;
     }
 
-    public IAmazonS3 Client => _bucket.Client;
-
-    public string BucketName => _bucket.Name;
-
-    /// <summary>The key an object is stored at (when it is a plain object).</summary>
-    public string KeyOf(string path) => _keys.Object(path);
-
     public async Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken) =>
         (await StoredObject.FindAsync(_bucket, _keys, path, cancellationToken))?.Size;
 

@@ -27,8 +27,6 @@ internal sealed class S3KeyLayout
         _prefix = trimmed.Length == 0 ? "" : trimmed + "/";
     }
 
-    public string Prefix => _prefix;
-
     public string Object(string path) => _prefix + Checked(path);
 
     /// <summary>The prefix every key of this object's segments begins with.</summary>

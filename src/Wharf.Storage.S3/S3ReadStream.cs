@@ -26,10 +26,15 @@ internal sealed class S3ReadStream : Stream
         _pieces = pieces;
         _length = pieces.Count == 0 ? 0 : pieces[^1].End;
         _position = position;
-        if (opened is not null)
+        if (opened is not null && position < _length)
         {
             _response = opened;
             _responseEnd = PieceAt(position).End;
+        }
+        else
+        {
+            // Nothing to read from it (an empty object).
+            opened?.Dispose();
         }
     }
 
