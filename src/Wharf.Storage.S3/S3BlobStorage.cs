@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -41,6 +42,30 @@ public sealed class S3BlobStorage : IBlobStorage, IDisposable
         _redirectLifetime = redirectLifetime;
         _partSize = partSize;
         _ownsClient = ownsClient;
+    }
+
+    /// <summary>Whether the bucket can be listed with these settings: the problem (no such bucket,
+    /// endpoint unreachable, keys refused), for start-up to report, or null.</summary>
+    public async Task<string?> CheckAccessAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _bucket.Client.ListObjectsV2Async(new ListObjectsV2Request
+            {
+                BucketName = _bucket.Name,
+                Prefix = _keys.Children(StoragePaths.Root),
+                MaxKeys = 1,
+            }, cancellationToken);
+            return null;
+        }
+        catch (AmazonServiceException e)
+        {
+            return $"Storage:S3: bucket '{_bucket.Name}' cannot be listed: {(int)e.StatusCode} {e.ErrorCode} {e.Message}".TrimEnd();
+        }
+        catch (Exception e) when (e is AmazonClientException or HttpRequestException or OperationCanceledException)
+        {
+            return $"Storage:S3: bucket '{_bucket.Name}' cannot be reached: {e.Message}";
+        }
     }
 
     public async Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken) =>

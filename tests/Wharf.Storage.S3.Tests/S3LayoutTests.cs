@@ -110,6 +110,37 @@ public sealed class S3LayoutTests(RgwEngine rgw) : S3TestBase(rgw)
     }
 
     [Fact]
+    public async Task CheckAccessAsync_ExistingBucket_FindsNoProblem()
+    {
+        Assert.Null(await Storage.CheckAccessAsync(Ct));
+    }
+
+    [Fact]
+    public async Task CheckAccessAsync_MissingBucket_NamesIt()
+    {
+        var storage = new S3BlobStorage(Rgw.Client, "no-such-bucket", prefix: null);
+
+        var problem = await storage.CheckAccessAsync(Ct);
+
+        Assert.NotNull(problem);
+        Assert.Contains("'no-such-bucket'", problem, StringComparison.Ordinal);
+        Assert.Contains("NoSuchBucket", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckAccessAsync_WrongSecretKey_SaysTheBucketCannotBeListed()
+    {
+        var options = Rgw.Options(Bucket);
+        options.SecretKey = "not-the-secret";
+        using var storage = new S3BlobStorage(options);
+
+        var problem = await storage.CheckAccessAsync(Ct);
+
+        Assert.NotNull(problem);
+        Assert.Contains("cannot be listed: 403", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TryGetLocalFile_AnyPath_ReturnsNull()
     {
         Assert.Null(Storage.TryGetLocalFile("docker/registry/v2/blobs/sha256/ab/ab/data"));

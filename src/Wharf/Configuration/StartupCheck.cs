@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Wharf.Auth;
 using Wharf.Metadata;
 using Wharf.Storage;
+using Wharf.Storage.S3;
 
 namespace Wharf.Configuration;
 
@@ -42,6 +43,16 @@ public static class StartupCheck
         {
             // A key that is not a key, a file that is not what its setting says: reported, not thrown.
             failures.Add(e.Message);
+        }
+        if (failures.Count == 0 && services.GetRequiredService<IBlobStorage>() is S3BlobStorage s3)
+        {
+            // A wrong bucket, endpoint or key shows now, not at the first push. The SDK retries
+            // an unreachable endpoint a few times; the wait is bounded.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            if (s3.CheckAccessAsync(timeout.Token).GetAwaiter().GetResult() is { } problem)
+            {
+                failures.Add(problem);
+            }
         }
         return failures;
     }
