@@ -4,9 +4,9 @@ using Wharf.Storage;
 
 namespace Wharf.Registry;
 
-/// <summary>A blob as the HTTP layer serves it: a local file for zero-copy sends when the storage
-/// has one, otherwise a stream to open.</summary>
-public sealed record BlobContent(Digest Digest, long Size, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync);
+/// <summary>A blob as the HTTP layer serves it: a URL to redirect the client to when the storage
+/// offers one, else a local file for zero-copy sends when the storage has one, otherwise a stream to open.</summary>
+public sealed record BlobContent(Digest Digest, long Size, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync, Uri? RedirectUrl = null);
 
 /// <summary>Blob reads, deletes and cross-repository mounts.</summary>
 public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, BlobLinkCache links, IReplicaChanges changes)
@@ -36,7 +36,8 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
         {
             throw new RegistryException(ErrorCode.BlobUnknown, $"the bytes of blob {digest} are missing from storage");
         }
-        return new BlobContent(digest, size, localFile, ct => storage.OpenReadAsync(path, 0, ct));
+        var redirect = localFile is null ? await storage.GetRedirectUrlAsync(path, cancellationToken) : null;
+        return new BlobContent(digest, size, localFile, ct => storage.OpenReadAsync(path, 0, ct), redirect);
     }
 
     /// <summary>Removes the repository's link to the blob. The bytes stay: other repositories may

@@ -32,6 +32,11 @@ public interface IBlobStorage
     /// <summary>A local file holding the object, when the backend has one, so the HTTP layer can
     /// send it with zero copies; null otherwise.</summary>
     string? TryGetLocalFile(string path);
+
+    /// <summary>A short-lived URL the client may fetch the object from directly (an object store's
+    /// presigned GET), when the backend offers one and is configured to; null otherwise, and by
+    /// default. The object is assumed to exist.</summary>
+    Task<Uri?> GetRedirectUrlAsync(string path, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
 }
 
 public enum MoveResult

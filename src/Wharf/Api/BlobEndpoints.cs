@@ -19,6 +19,16 @@ internal static class BlobEndpoints
             return;
         }
         var blob = await blobs.GetAsync(repository, digest, context.RequestAborted);
+        if (blob.RedirectUrl is { } url && HttpMethods.IsGet(context.Request.Method))
+        {
+            // Distribution spec (pulling blobs): a registry may answer 307 with the blob's location;
+            // the bytes then flow from the object store, Range headers included.
+            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            // As signed: re-escaping the query could change what the signature covers.
+            context.Response.Headers.Location = url.OriginalString;
+            context.Response.Headers[RegistryHeaders.ContentDigest] = digest.ToString();
+            return;
+        }
         await ContentResults.SendAsync(context, digest, MediaTypes.OctetStream, blob.LocalFile, blob.OpenAsync, enableRanges: true, ErrorCode.BlobUnknown);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Wharf.Auth;
 using Wharf.Metadata;
 using Wharf.Storage;
+using Wharf.Storage.S3;
 
 namespace Wharf.Configuration;
 
@@ -48,6 +49,16 @@ public static class StartupCheck
         {
             // Unreachable server, refused login, missing database: say which setting leads there.
             failures.Add($"Metadata:ConnectionString: cannot open the PostgreSQL database: {MetadataStores.Reason(e)}");
+        }
+        if (failures.Count == 0 && services.GetRequiredService<IBlobStorage>() is S3BlobStorage s3)
+        {
+            // A wrong bucket, endpoint or key shows now, not at the first push. The SDK retries
+            // an unreachable endpoint a few times; the wait is bounded.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            if (s3.CheckAccessAsync(timeout.Token).GetAwaiter().GetResult() is { } problem)
+            {
+                failures.Add(problem);
+            }
         }
         return failures;
     }

@@ -1,3 +1,5 @@
+using Wharf.Storage.S3;
+
 namespace Wharf.Configuration;
 
 /// <summary>Where and how blobs and metadata are stored (configuration section <c>Storage</c>).</summary>
@@ -5,9 +7,20 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
-    /// <summary>The data directory: blobs in distribution's layout, plus the SQLite metadata file.
-    /// Relative paths are taken from the working directory.</summary>
+    public const string FileSystemProvider = "filesystem";
+    public const string S3Provider = "s3";
+
+    /// <summary>Where blob bytes live: <c>filesystem</c> (under <see cref="Root"/>) or <c>s3</c> (the
+    /// bucket of <see cref="S3"/>).</summary>
+    public string Provider { get; set; } = FileSystemProvider;
+
+    /// <summary>The data directory: blobs in distribution's layout (with the filesystem provider),
+    /// plus the SQLite metadata file. Relative paths are taken from the working directory.</summary>
     public string Root { get; set; } = "data";
+
+    public S3StorageOptions S3 { get; set; } = new();
+
+    public bool UsesS3 => string.Equals(Provider, S3Provider, StringComparison.OrdinalIgnoreCase);
 
     public DeleteOptions Delete { get; set; } = new();
 
@@ -27,6 +40,17 @@ public sealed class StorageOptions
         else if (Root.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
         {
             yield return $"Storage:Root '{Root}' is not a valid path";
+        }
+        if (UsesS3)
+        {
+            foreach (var problem in S3.Validate())
+            {
+                yield return problem;
+            }
+        }
+        else if (!string.Equals(Provider, FileSystemProvider, StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"Storage:Provider '{Provider}' must be {FileSystemProvider} or {S3Provider}";
         }
     }
 

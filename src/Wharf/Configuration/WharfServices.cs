@@ -3,6 +3,7 @@ using Wharf.Metadata;
 using Wharf.Metadata.PostgreSql;
 using Wharf.Registry;
 using Wharf.Storage;
+using Wharf.Storage.S3;
 
 namespace Wharf.Configuration;
 
@@ -41,7 +42,11 @@ public static class WharfServices
             RequireIndexChildren = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireIndexChildren,
             RequireBlobs = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireBlobs,
         });
-        services.AddSingleton<IBlobStorage>(sp => new FileSystemBlobStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root));
+        services.AddSingleton<IBlobStorage>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return storage.UsesS3 ? new S3BlobStorage(storage.S3) : new FileSystemBlobStorage(storage.Root);
+        });
         // Resolved once, by StartupCheck before the server listens, which is when the schema is
         // migrated; blocking on that here keeps a server from ever serving an older schema.
         services.AddSingleton(sp => MetadataStores.OpenAsync(

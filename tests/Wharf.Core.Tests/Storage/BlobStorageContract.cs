@@ -194,6 +194,14 @@ public abstract class BlobStorageContract : IDisposable
     }
 
     [Fact]
+    public async Task OpenReadAsync_EmptyObject_ReadsNothing()
+    {
+        await WriteAsync("empty", "");
+
+        Assert.Equal("", await ReadAsync("empty"));
+    }
+
+    [Fact]
     public async Task OpenReadAsync_LargeObject_ReadsEveryByte()
     {
         var content = new byte[3 * 1024 * 1024 + 17];
