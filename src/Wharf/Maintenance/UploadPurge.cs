@@ -48,11 +48,13 @@ internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore 
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken);
+        // Wait for a purge in flight to end whatever the host's token says: the store it writes to
+        // is disposed right after the hosted services stop.
+        await base.StopAsync(CancellationToken.None);
         try
         {
             // Let another replica take over at once rather than after the lease runs out.
-            await metadata.ReleaseLeaseAsync(LeaseName, Holder, cancellationToken);
+            await metadata.ReleaseLeaseAsync(LeaseName, Holder, CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
