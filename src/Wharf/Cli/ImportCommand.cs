@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Wharf.Configuration;
 using Wharf.Import;
 using Wharf.Storage;
+using Wharf.Storage.S3;
 
 namespace Wharf.Cli;
 
@@ -10,6 +11,8 @@ namespace Wharf.Cli;
 /// <c>wharf import &lt;root&gt;</c>: adopts a CNCF distribution (registry:2) data directory. The
 /// metadata goes into the database of the configured storage; Storage:Root defaults to
 /// <c>&lt;root&gt;</c> itself, so by default no blob moves and the directory becomes Wharf's root.
+/// <c>wharf import s3://&lt;bucket&gt;[/&lt;prefix&gt;]</c> adopts the bucket distribution's S3 driver
+/// wrote, in place: Wharf then serves that bucket (Storage:Provider s3) without copying a byte.
 /// </summary>
 public static class ImportCommand
 {
@@ -20,6 +23,7 @@ public static class ImportCommand
 
     private const string Usage = """
         Usage: wharf import <root> [--Storage:Root <dir>]
+               wharf import s3://<bucket>[/<prefix>] [--Storage:S3:Endpoint <url> ...]
 
         Adopts the data directory of a CNCF distribution registry (registry:2): reads the
         repositories, blob links, manifests and tags under <root>/docker/registry/v2 and writes
@@ -30,6 +34,11 @@ public static class ImportCommand
         Then serve the same directory with:  wharf --Storage:Root <root>
         Given another Storage:Root (argument or WHARF_Storage__Root), the blobs are copied there,
         each verified against its digest.
+
+        s3://<bucket>/<prefix> adopts a bucket written by distribution's S3 storage driver (its
+        rootdirectory is the prefix), in place, with the other Storage:S3 settings (endpoint,
+        region, keys, ForcePathStyle, ChecksumMode) as the server takes them. Then serve it with
+        Storage:Provider s3 and the same bucket and prefix.
 
         Problems in the data (dangling links, corrupt or schema1 manifests, dangling tags) are
         reported as warnings and left out; the rest is imported. Safe to interrupt and to run
@@ -46,6 +55,10 @@ public static class ImportCommand
         {
             await output.WriteLineAsync(Usage);
             return args.Length > 0 && args[0] is "-h" or "--help" ? Succeeded : BadUsage;
+        }
+        if (args[0].StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            return await ImportBucketAsync(args[0], args[1..], output, cancellationToken);
         }
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(args[0]));
         var (storageOptions, metadataOptions) = ReadSettings(root, args[1..]);
@@ -64,7 +77,49 @@ public static class ImportCommand
             await output.WriteLineAsync($"wharf import: {root} does not exist");
             return Failed;
         }
+        var targetRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(storageOptions.Root));
+        var inPlace = targetRoot == root;
+        var source = new FileSystemBlobStorage(root);
+        return await ImportAsync(source, inPlace ? source : new FileSystemBlobStorage(targetRoot), root,
+            inPlace ? "the blobs stay where they are (in place, nothing is copied)" : $"blobs are copied into {targetRoot}",
+            targetRoot, storageOptions, metadataOptions, output, cancellationToken);
+    }
 
+    // s3://bucket[/prefix]: the bucket is both the source and Wharf's storage from now on.
+    private static async Task<int> ImportBucketAsync(string address, string[] settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        var path = address["s3://".Length..];
+        var slash = path.IndexOf('/', StringComparison.Ordinal);
+        var bucket = slash < 0 ? path : path[..slash];
+        var prefix = slash < 0 ? null : path[(slash + 1)..].Trim('/');
+        var configuration = CliConfiguration.Read(settings);
+        var storageOptions = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var metadataOptions = configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions();
+        storageOptions.Provider = StorageOptions.S3Provider;
+        storageOptions.S3.Bucket = bucket;
+        storageOptions.S3.Prefix = string.IsNullOrEmpty(prefix) ? null : prefix;
+        var problems = storageOptions.Validate().Concat(metadataOptions.Validate()).ToList();
+        if (bucket.Length == 0)
+        {
+            problems.Add($"'{address}' names no bucket: s3://<bucket>[/<prefix>]");
+        }
+        if (problems.Count > 0)
+        {
+            await output.WriteLineAsync("wharf import: fix these settings:");
+            foreach (var problem in problems)
+            {
+                await output.WriteLineAsync($"  - {problem}");
+            }
+            return BadUsage;
+        }
+        using var bucketStorage = new S3BlobStorage(storageOptions.S3);
+        return await ImportAsync(bucketStorage, bucketStorage, address, "the blobs stay in the bucket (in place, nothing is copied)",
+            address, storageOptions, metadataOptions, output, cancellationToken);
+    }
+
+    private static async Task<int> ImportAsync(IBlobStorage source, IBlobStorage target, string sourceName, string placement, string targetName,
+        StorageOptions storageOptions, MetadataOptions metadataOptions, TextWriter output, CancellationToken cancellationToken)
+    {
         // Stop cleanly on Ctrl-C or SIGTERM: the write in flight completes, the next is not begun.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
@@ -75,9 +130,6 @@ public static class ImportCommand
             stop.Cancel();
         }
 
-        var targetRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(storageOptions.Root));
-        var inPlace = targetRoot == root;
-        var source = new FileSystemBlobStorage(root);
         var printer = new ImportProgressPrinter(output, TimeProvider.System);
         try
         {
@@ -85,20 +137,17 @@ public static class ImportCommand
             if (!await new DistributionLayout(source).IsPresentAsync(stop.Token))
             {
                 throw new NotADistributionLayoutException(
-                    $"{root} has no {StoragePaths.Root}/repositories or {StoragePaths.Root}/blobs: it is not a registry:2 data directory");
+                    $"{sourceName} has no {StoragePaths.Root}/repositories or {StoragePaths.Root}/blobs: it is not a registry:2 data directory");
             }
-            await output.WriteLineAsync($"Importing the registry:2 data in {root}");
+            await output.WriteLineAsync($"Importing the registry:2 data in {sourceName}");
             var database = metadataOptions.IsPostgres ? "the PostgreSQL database" : storageOptions.DatabaseFile;
-            await output.WriteLineAsync(inPlace
-                ? $"  into {database}; the blobs stay where they are (in place, nothing is copied)"
-                : $"  into {database}; blobs are copied into {targetRoot}");
-            var target = inPlace ? source : new FileSystemBlobStorage(targetRoot);
+            await output.WriteLineAsync($"  into {database}; {placement}");
             var metadata = await MetadataStores.OpenAsync(metadataOptions, storageOptions, TimeProvider.System, stop.Token);
             try
             {
                 var importer = new DistributionImporter(source, metadata, target);
                 var report = await importer.ImportAsync(printer, stop.Token);
-                ImportSummary.Write(output, report, targetRoot);
+                ImportSummary.Write(output, report, targetName);
                 return Succeeded;
             }
             finally

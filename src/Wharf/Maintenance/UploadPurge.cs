@@ -46,21 +46,11 @@ internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore 
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // Wait for a purge in flight to end whatever the host's token says: the store it writes to
-        // is disposed right after the hosted services stop.
-        await base.StopAsync(CancellationToken.None);
-        try
-        {
-            // Let another replica take over at once rather than after the lease runs out.
-            await metadata.ReleaseLeaseAsync(LeaseName, Holder, CancellationToken.None);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.Failed(logger, e);
-        }
-    }
+    // The lease is not given up at shutdown: a stopping server writes nothing more to its store (it
+    // is disposed right after), and another replica takes over when the lease runs out.
+    public override Task StopAsync(CancellationToken cancellationToken) =>
+        // Wait for a purge in flight to end whatever the host's token says.
+        base.StopAsync(CancellationToken.None);
 
     private static partial class Log
     {

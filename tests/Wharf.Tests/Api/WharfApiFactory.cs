@@ -36,12 +36,23 @@ public sealed class WharfApiFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
+            // The server may still be finishing its shutdown on its own thread (the factory does not
+            // wait for Program's host to be disposed), closing files as the delete walks the tree.
+            for (var attempt = 1; ; attempt++)
             {
-                Directory.Delete(StorageRoot, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
+                try
+                {
+                    Directory.Delete(StorageRoot, recursive: true);
+                    return;
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    return;
+                }
+                catch (IOException) when (attempt < 20)
+                {
+                    Thread.Sleep(50);
+                }
             }
         }
     }

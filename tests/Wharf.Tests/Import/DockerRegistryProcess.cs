@@ -22,10 +22,13 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
     private readonly List<string> _log = [];
     private Process? _process;
 
-    private DockerRegistryProcess(string rootDirectory, ITestOutputHelper? output)
+    private readonly DistributionS3? _s3;
+
+    private DockerRegistryProcess(string rootDirectory, ITestOutputHelper? output, DistributionS3? s3 = null)
     {
         RootDirectory = rootDirectory;
         _output = output;
+        _s3 = s3;
         _configDirectory = Path.Combine(Path.GetTempPath(), "wharf-docker-registry-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_configDirectory);
     }
@@ -37,10 +40,17 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
     public string HostPort => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
     /// <summary>Fails (never skips) when docker-registry is not installed.</summary>
-    public static async Task<DockerRegistryProcess> StartAsync(string rootDirectory, ITestOutputHelper? output = null)
+    public static Task<DockerRegistryProcess> StartAsync(string rootDirectory, ITestOutputHelper? output = null) =>
+        StartAsync(rootDirectory, output, null);
+
+    /// <summary>Distribution with its S3 storage driver on <paramref name="s3"/> instead of a directory.</summary>
+    public static Task<DockerRegistryProcess> StartOnS3Async(DistributionS3 s3, ITestOutputHelper? output = null) =>
+        StartAsync(s3.RootDirectory, output, s3);
+
+    private static async Task<DockerRegistryProcess> StartAsync(string rootDirectory, ITestOutputHelper? output, DistributionS3? s3)
     {
         var executable = FindOnPath("docker-registry") ?? throw new InvalidOperationException(NotInstalledMessage);
-        var registry = new DockerRegistryProcess(rootDirectory, output);
+        var registry = new DockerRegistryProcess(rootDirectory, output, s3);
         try
         {
             // A free port found by binding and releasing may be taken before the registry binds it.
@@ -122,13 +132,29 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
     private async Task<bool> LaunchAsync(string executable, bool lastAttempt)
     {
         var config = Path.Combine(_configDirectory, "config.yml");
+        var driver = _s3 is { } s3
+            ? $"""
+                s3:
+                    region: us-east-1
+                    regionendpoint: {s3.Endpoint}
+                    bucket: {s3.Bucket}
+                    accesskey: {s3.AccessKey}
+                    secretkey: {s3.SecretKey}
+                    rootdirectory: {s3.RootDirectory}
+                    secure: false
+                    v4auth: true
+                    forcepathstyle: true
+              """
+            : $"""
+                filesystem:
+                    rootdirectory: {RootDirectory}
+              """;
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
               level: info
             storage:
-              filesystem:
-                rootdirectory: {RootDirectory}
+            {driver}
               delete:
                 enabled: true
               maintenance:
@@ -151,6 +177,9 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
         {
             startInfo.Environment.Remove(name);
         }
+        // Distribution's S3 driver refuses to start when this names a bundle it cannot load (these
+        // machines set it); the engine here is plain HTTP on loopback.
+        startInfo.Environment.Remove("AWS_CA_BUNDLE");
         var process = new Process { StartInfo = startInfo };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -224,3 +253,7 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
 }
+
+/// <summary>Where distribution's S3 driver keeps its data: a bucket of an S3 engine, under
+/// <paramref name="RootDirectory"/> (the driver's <c>rootdirectory</c>, e.g. <c>/distribution</c>).</summary>
+public sealed record DistributionS3(string Endpoint, string Bucket, string AccessKey, string SecretKey, string RootDirectory);
