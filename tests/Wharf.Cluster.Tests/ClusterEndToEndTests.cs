@@ -147,6 +147,50 @@ public sealed class ClusterEndToEndTests(ClusterFixture cluster, ITestOutputHelp
     }
 
     [Fact]
+    public async Task T5b_OneGiBChunkedUploadSpreadOverReplicas_BoundedMemoryAndExactDigest()
+    {
+        // 1 GiB in 16 chunks of 64 MiB (and a last odd one), streamed from a deterministic source
+        // through nginx, so the chunks land on every replica in turn; then read back whole.
+        const long size = 1024 * MiB + 12345;
+        const long chunk = 64 * MiB;
+        using var http = Client(Through);
+        using var start = await http.PostAsync("/v2/cluster/huge/blobs/uploads/", Empty());
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var location = start.Headers.Location!.OriginalString;
+        await using var source = new HashingStream(new DeterministicStream(seed: 7, size));
+        for (long offset = 0; offset < size; offset += chunk)
+        {
+            var length = Math.Min(chunk, size - offset);
+            var body = new StreamContent(new Window(source, length));
+            body.Headers.ContentLength = length;
+            body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            body.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
+            using var patched = await http.SendAsync(new HttpRequestMessage(HttpMethod.Patch, location) { Content = body });
+            Assert.Equal(HttpStatusCode.Accepted, patched.StatusCode);
+            location = patched.Headers.Location!.OriginalString;
+        }
+        var digest = source.Digest;
+        using (var put = await http.PutAsync(location + (location.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "digest=" + digest, Empty()))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        using var pulled = await http.GetAsync($"/v2/cluster/huge/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, pulled.StatusCode);
+        Assert.Equal(size, pulled.Content.Headers.ContentLength);
+        await using (var stream = await pulled.Content.ReadAsStreamAsync())
+        {
+            Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(stream)));
+        }
+        foreach (var replica in cluster.Replicas)
+        {
+            var peak = replica.ReadPeakRssBytes();
+            output.WriteLine($"replica on port {replica.Port}: peak RSS {peak / MiB} MiB");
+            Assert.True(peak < 300 * MiB, $"a replica peaked at {peak / MiB} MiB during a 1 GiB upload");
+        }
+    }
+
+    [Fact]
     public async Task T6_ReplicaKilledDuring200MiBPush_ClientRetrySucceedsAndEarlierImagesPullBitForBit()
     {
         using var skopeo = new Skopeo(output);
@@ -277,5 +321,33 @@ public sealed class ClusterEndToEndTests(ClusterFixture cluster, ITestOutputHelp
         catch (DirectoryNotFoundException)
         {
         }
+    }
+
+    /// <summary>The next <c>length</c> bytes of a stream that stays open: one chunk of a longer body.</summary>
+    private sealed class Window(Stream inner, long length) : Stream
+    {
+        private readonly long _length = length;
+        private long _left = length;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => _length;
+        public override long Position { get => _length - _left; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, (int)Math.Min(count, _left));
+            _left -= read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
