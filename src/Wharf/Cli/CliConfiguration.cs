@@ -23,4 +23,25 @@ internal static class CliConfiguration
             .AddCommandLine(YamlConfigurationFile.WithoutConfigArgument(args))
             .Build();
     }
+
+    /// <summary>The storage and metadata settings as the server reads them, with what is wrong with
+    /// them (the storage settings matter only where the metadata lives in SQLite).</summary>
+    public static (StorageOptions Storage, MetadataOptions Metadata, List<string> Problems) ReadStores(string[] args)
+    {
+        var configuration = Read(args);
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var metadata = configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions();
+        var problems = metadata.Validate().Concat(metadata.IsPostgres ? [] : storage.Validate()).ToList();
+        return (storage, metadata, problems);
+    }
+
+    /// <summary>Prints the problems, one a line, under "wharf VERB: fix these settings:".</summary>
+    public static async Task WriteProblemsAsync(string verb, IEnumerable<string> problems, TextWriter error)
+    {
+        await error.WriteLineAsync($"wharf {verb}: fix these settings:");
+        foreach (var problem in problems)
+        {
+            await error.WriteLineAsync($"  - {problem}");
+        }
+    }
 }

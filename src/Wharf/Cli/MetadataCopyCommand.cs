@@ -43,19 +43,18 @@ public static class MetadataCopyCommand
         }
         var sourceFile = Path.GetFullPath(args[fromIndex + 1]);
         var settings = args.Where((_, i) => i != fromIndex && i != fromIndex + 1).ToArray();
-        IConfiguration configuration;
+        StorageOptions storage;
+        MetadataOptions metadata;
+        List<string> problems;
         try
         {
-            configuration = CliConfiguration.Read(settings);
+            (storage, metadata, problems) = CliConfiguration.ReadStores(settings);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
         {
             await error.WriteLineAsync($"wharf metadata copy: cannot read the configuration: {e.Message}");
             return BadUsage;
         }
-        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        var metadata = configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions();
-        var problems = metadata.Validate().Concat(metadata.IsPostgres ? [] : storage.Validate()).ToList();
         if (!File.Exists(sourceFile))
         {
             problems.Add($"--from {sourceFile}: no such file");
@@ -66,11 +65,7 @@ public static class MetadataCopyCommand
         }
         if (problems.Count > 0)
         {
-            await error.WriteLineAsync("wharf metadata copy: fix these settings:");
-            foreach (var problem in problems)
-            {
-                await error.WriteLineAsync($"  - {problem}");
-            }
+            await CliConfiguration.WriteProblemsAsync("metadata copy", problems, error);
             return BadUsage;
         }
 

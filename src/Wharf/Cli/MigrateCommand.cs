@@ -34,26 +34,21 @@ public static class MigrateCommand
             await output.WriteLineAsync(Usage);
             return Succeeded;
         }
-        IConfiguration configuration;
+        StorageOptions storage;
+        MetadataOptions metadata;
         try
         {
-            configuration = CliConfiguration.Read(args);
+            List<string> problems;
+            (storage, metadata, problems) = CliConfiguration.ReadStores(args);
+            if (problems.Count > 0)
+            {
+                await CliConfiguration.WriteProblemsAsync("migrate", problems, error);
+                return BadUsage;
+            }
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
         {
             await error.WriteLineAsync($"wharf migrate: cannot read the configuration: {e.Message}");
-            return BadUsage;
-        }
-        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        var metadata = configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions();
-        var problems = metadata.Validate().Concat(metadata.IsPostgres ? [] : storage.Validate()).ToList();
-        if (problems.Count > 0)
-        {
-            await error.WriteLineAsync("wharf migrate: fix these settings:");
-            foreach (var problem in problems)
-            {
-                await error.WriteLineAsync($"  - {problem}");
-            }
             return BadUsage;
         }
 

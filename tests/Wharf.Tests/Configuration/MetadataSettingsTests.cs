@@ -24,21 +24,8 @@ public sealed class MetadataSettingsTests : IDisposable
         _directory.Dispose();
     }
 
-    private IReadOnlyList<string> Check(params (string Key, string? Value)[] settings)
-    {
-        var values = new Dictionary<string, string?> { ["Storage:Root"] = _directory.Combine("data") };
-        foreach (var (key, value) in settings)
-        {
-            values[key] = value;
-        }
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddWharf(configuration);
-        services.AddWharfAuth(configuration);
-        using var provider = services.BuildServiceProvider();
-        return StartupCheck.Run(provider);
-    }
+    private IReadOnlyList<string> Check(params (string Key, string? Value)[] settings) =>
+        Wharf.Tests.Configuration.StartupChecks.Run(_directory.Combine("data"), settings);
 
     [Theory]
     [InlineData(null)]
