@@ -43,6 +43,8 @@ public sealed partial class PostgreSqlReplicaChanges : IReplicaChanges, IAsyncDi
 
     public bool IsShared => true;
 
+    public bool HearsOthers => _listening;
+
     public event Action<RepositoryChange>? ChangedElsewhere;
 
     public event Action? ChangesMayBeMissed;
@@ -65,11 +67,19 @@ public sealed partial class PostgreSqlReplicaChanges : IReplicaChanges, IAsyncDi
             // last because a quoted schema name could.
             var payload = string.Join('|', _origin, sequence.ToString(CultureInfo.InvariantCulture), change.Repository.Value,
                 change.UnlinkedBlob?.ToString() ?? "", _scope);
-            await using (var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)"))
+            try
             {
+                await using var command = _dataSource.CreateCommand("SELECT pg_notify($1, $2)");
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Channel });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
                 await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // The change itself is committed; the client must not be told it failed. Other
+                // replicas' cached answers about it run out within their lifetime (5 s).
+                Log.PublishFailed(_logger, e);
+                return;
             }
             if (echo is not null)
             {
@@ -185,6 +195,9 @@ public sealed partial class PostgreSqlReplicaChanges : IReplicaChanges, IAsyncDi
     {
         [LoggerMessage(EventId = 3000, Level = LogLevel.Warning, Message = "Listening for other replicas' changes failed; caches are dropped and listening resumes shortly")]
         public static partial void ListenerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "A change could not be published to the other replicas; their caches catch up within seconds")]
+        public static partial void PublishFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "A change notification did not come back within {Timeout}; answering anyway")]
         public static partial void EchoLate(ILogger logger, TimeSpan timeout);

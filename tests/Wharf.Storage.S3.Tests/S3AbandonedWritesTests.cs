@@ -43,6 +43,19 @@ public sealed class S3AbandonedWritesTests(RgwEngine rgw) : S3TestBase(rgw)
         Assert.Equal(["someone-else/" + Upload], (await InProgressAsync()).Select(u => u.Key));
     }
 
+    [Fact]
+    public async Task DiscardBegunBeforeAsync_NoPrefix_LeavesOtherApplicationsUploadsAlone()
+    {
+        await BeginAbandonedUploadAsync(Upload);
+        await BeginAbandonedUploadAsync("backups/2026-11-30.tar");
+        await BeginAbandonedUploadAsync("docker/registry/v2/blobs/sha256/ab/not-a-staging-key");
+
+        var discarded = await Storage.DiscardBegunBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(5), Ct);
+
+        Assert.Equal(1, discarded);
+        Assert.Equal(["backups/2026-11-30.tar", "docker/registry/v2/blobs/sha256/ab/not-a-staging-key"], (await InProgressAsync()).Select(u => u.Key).Order(StringComparer.Ordinal));
+    }
+
     private async Task BeginAbandonedUploadAsync(string key)
     {
         var upload = await Rgw.Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key });

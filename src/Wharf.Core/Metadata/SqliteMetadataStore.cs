@@ -18,19 +18,47 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     private readonly TimeProvider _time;
 
     public SqliteMetadataStore(string databaseFile, TimeProvider? time = null)
+        : this(databaseFile, time, readOnly: false)
+    {
+    }
+
+    private SqliteMetadataStore(string databaseFile, TimeProvider? time, bool readOnly)
     {
         _time = time ?? TimeProvider.System;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
+        if (!readOnly)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
+        }
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databaseFile,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             ForeignKeys = true,
             DefaultTimeout = 30,
         }.ToString();
-        Migrate();
+        if (!readOnly)
+        {
+            Migrate();
+        }
+    }
+
+    /// <summary>An existing Wharf database opened for reading only, its schema left as it is (the
+    /// source of a copy must not change). Refuses a file that is not a Wharf database, or one of a
+    /// newer Wharf than this.</summary>
+    public static SqliteMetadataStore OpenReadOnly(string databaseFile)
+    {
+        var store = new SqliteMetadataStore(databaseFile, null, readOnly: true);
+        var version = store.SchemaVersion;
+        if (version < 1 || version > SqliteSchema.Migrations.Length)
+        {
+            store.Dispose();
+            throw new InvalidDataException(version < 1
+                ? $"{databaseFile} is not a Wharf metadata database"
+                : $"{databaseFile} is at schema version {version}, newer than this Wharf knows ({SqliteSchema.Migrations.Length})");
+        }
+        return store;
     }
 
     /// <summary>The schema version this database is at (number of migrations applied).</summary>

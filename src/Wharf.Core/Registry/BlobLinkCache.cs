@@ -7,7 +7,9 @@ namespace Wharf.Registry;
 /// Which blobs a repository may read, with their sizes, as recently looked up: clients HEAD every
 /// layer before pushing or pulling, and answering from memory spares a database query per HEAD.
 /// Unlinking drops the entry here, and other replicas' unlinks arrive through
-/// <see cref="IReplicaChanges"/>; entries also expire after a few seconds.
+/// <see cref="IReplicaChanges"/> a moment after they are answered (so another replica may still
+/// report an unlinked blob briefly: harmless, the bytes stay until garbage collection and a manifest
+/// push checks its blobs in the database); entries also expire after a few seconds.
 /// </summary>
 public sealed class BlobLinkCache
 {
@@ -16,11 +18,13 @@ public sealed class BlobLinkCache
 
     private readonly ConcurrentDictionary<(string Repository, string Digest), (long Size, DateTimeOffset Expires)> _links = new();
     private readonly TimeProvider _time;
+    private readonly IReplicaChanges? _changes;
     private long _generation;
 
     public BlobLinkCache(TimeProvider time, IReplicaChanges? changes = null)
     {
         _time = time;
+        _changes = changes;
         if (changes is not null)
         {
             changes.ChangedElsewhere += change =>
@@ -51,8 +55,9 @@ public sealed class BlobLinkCache
 
     public void Add(RepositoryName repository, Digest digest, long size, long generation)
     {
-        if (generation != Generation)
+        if (generation != Generation || _changes is { HearsOthers: false })
         {
+            // Nothing is cached while other replicas' unlinks could go unheard.
             return;
         }
         if (_links.Count >= MaxEntries)

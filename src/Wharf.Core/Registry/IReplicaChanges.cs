@@ -2,8 +2,8 @@ using Wharf.Distribution;
 
 namespace Wharf.Registry;
 
-/// <summary>A change to a repository that caches of other processes must not miss: a manifest or
-/// tag written or deleted, or (with <see cref="UnlinkedBlob"/>) a blob unlinked.</summary>
+/// <summary>A change to a repository that caches of other processes must not miss: today a blob
+/// unlinked (<see cref="UnlinkedBlob"/>), the one change other replicas cache answers about.</summary>
 public sealed record RepositoryChange(RepositoryName Repository, Digest? UnlinkedBlob = null);
 
 /// <summary>
@@ -20,8 +20,13 @@ public interface IReplicaChanges
     /// which never change, are cached either way.</summary>
     bool IsShared { get; }
 
+    /// <summary>Whether changes published elsewhere are being heard now (always, for one process).
+    /// While they are not, nothing that another replica could change is cached.</summary>
+    bool HearsOthers { get; }
+
     /// <summary>Tells the other processes about a change this one has committed; returns once the
-    /// channel has carried it, so that the client is answered only after the others were told.</summary>
+    /// channel has carried it (other replicas apply it a moment later). A failure to publish is
+    /// logged, not thrown: the change is committed, and other caches expire anyway.</summary>
     Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken);
 
     /// <summary>A change that another process committed.</summary>
@@ -35,6 +40,8 @@ public interface IReplicaChanges
 public sealed class SingleProcessChanges : IReplicaChanges
 {
     public bool IsShared => false;
+
+    public bool HearsOthers => true;
 
     public Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken) => Task.CompletedTask;
 

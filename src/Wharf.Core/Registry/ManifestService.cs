@@ -107,7 +107,6 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         };
         await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tags, CancellationToken.None);
         cache.Invalidate(repository);
-        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
         return new PutManifestResult(digest, record.Subject, tags);
     }
 
@@ -152,7 +151,6 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         {
             throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         }
-        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
     }
 
     private async Task EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)

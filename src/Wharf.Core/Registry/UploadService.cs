@@ -54,6 +54,8 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         }
         finally
         {
+            // Idle is measured from the end of the last request: a chunk may stream for a long time.
+            state.LastUsed = time.GetUtcNow();
             state.Lock.Release();
         }
     }
@@ -79,6 +81,8 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         }
         finally
         {
+            // Idle is measured from the end of the last request: a chunk may stream for a long time.
+            state.LastUsed = time.GetUtcNow();
             state.Lock.Release();
         }
     }
@@ -120,6 +124,8 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         }
         finally
         {
+            // Idle is measured from the end of the last request: a chunk may stream for a long time.
+            state.LastUsed = time.GetUtcNow();
             state.Lock.Release();
         }
     }
@@ -220,7 +226,16 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
             // Chunks this process has not seen: hash them from storage. Stored chunks never change,
             // so a replica that saw the first chunks of an upload and then none (they went to other
             // replicas) catches up by reading only what it missed, never the whole upload again.
-            await HashingCopy.HashStoredAsync(storage, path, state.HashedBytes, offset, state.Hash, cancellationToken);
+            try
+            {
+                await HashingCopy.HashStoredAsync(storage, path, state.HashedBytes, offset, state.Hash, cancellationToken);
+            }
+            catch
+            {
+                // Part of the missed bytes went into the hash: it is no longer known what it has seen.
+                state.Reset();
+                throw;
+            }
             state.HashedBytes = offset;
         }
         try

@@ -8,10 +8,11 @@ namespace Wharf.Cli;
 /// (WHARF_ prefixed too), then the arguments.</summary>
 internal static class CliConfiguration
 {
-    public static IConfiguration Read(string[] args)
+    /// <param name="defaults">Settings in place of Wharf's built-in defaults (weakest of all).</param>
+    public static IConfiguration Read(string[] args, IReadOnlyDictionary<string, string?>? defaults = null)
     {
         var builder = new ConfigurationBuilder()
-            .Add(new MemoryConfigurationSource { InitialData = WharfDefaults.Settings });
+            .Add(new MemoryConfigurationSource { InitialData = defaults ?? WharfDefaults.Settings });
         if (YamlConfigurationFile.FindArgument(args) is { } configFile)
         {
             builder.Add(new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile) });

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Configuration.Memory;
 using Wharf.Configuration;
 using Wharf.Import;
 using Wharf.Storage;
@@ -174,21 +173,16 @@ public static class ImportCommand
         }
     }
 
-    // The server's configuration sources (Program.cs), with <root> in place of the built-in default
-    // root, so that a plain `wharf import <root>` adopts <root> and a configured root still wins.
+    // The server's configuration sources (Program.cs, --config included), with <root> in place of
+    // the built-in default root, so that a plain `wharf import <root>` adopts <root> and a
+    // configured root still wins.
     private static (StorageOptions Storage, MetadataOptions Metadata) ReadSettings(string root, string[] settings)
     {
         var defaults = new Dictionary<string, string?>(WharfDefaults.Settings)
         {
             [$"{StorageOptions.Section}:{nameof(StorageOptions.Root)}"] = root,
         };
-        var configuration = new ConfigurationBuilder()
-            .Add(new MemoryConfigurationSource { InitialData = defaults })
-            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .AddEnvironmentVariables("WHARF_")
-            .AddCommandLine(settings)
-            .Build();
+        var configuration = CliConfiguration.Read(settings, defaults);
         return (configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions { Root = root },
             configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions());
     }

@@ -72,7 +72,7 @@ public static class MetadataCopyCommand
         var where = MetadataStores.Describe(metadata, storage);
         try
         {
-            using var source = new SqliteMetadataStore(sourceFile);
+            using var source = SqliteMetadataStore.OpenReadOnly(sourceFile);
             var target = await MetadataStores.OpenAsync(metadata, storage, TimeProvider.System, cancellationToken);
             try
             {
@@ -102,7 +102,7 @@ public static class MetadataCopyCommand
                 await MetadataStores.CloseAsync(target);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
         {
             await error.WriteLineAsync($"wharf metadata copy: failed ({where}): {MetadataStores.Reason(e)}");
             return Failed;

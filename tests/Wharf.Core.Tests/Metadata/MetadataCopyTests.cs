@@ -76,6 +76,39 @@ public sealed class MetadataCopyTests : IDisposable
         Assert.Equal(["team/app", "team/other"], copied);
     }
 
+    [Fact]
+    public async Task CopyAsync_FromSourceOpenedReadOnly_CopiesWithoutWritingToIt()
+    {
+        await FillSourceAsync();
+        var sourceFile = _temp.Combine("source.db");
+        _source.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var before = await File.ReadAllBytesAsync(sourceFile);
+
+        using (var readOnly = SqliteMetadataStore.OpenReadOnly(sourceFile))
+        {
+            Assert.True((await MetadataCopy.CopyAsync(readOnly, _target, null, Ct)).Verified);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.Equal(before, await File.ReadAllBytesAsync(sourceFile));
+    }
+
+    [Fact]
+    public void OpenReadOnly_NotAWharfDatabase_IsRefused()
+    {
+        var other = _temp.Combine("other.db");
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={other}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE notes (text TEXT)";
+            command.ExecuteNonQuery();
+        }
+
+        Assert.Throws<InvalidDataException>(() => SqliteMetadataStore.OpenReadOnly(other));
+    }
+
     private static Digest Blob(string seed) => TestDigests.Sha256Of("blob:" + seed);
 
     private async Task<(ManifestRecord Image, ManifestRecord Index, ManifestRecord Referrer)> FillSourceAsync()

@@ -81,4 +81,15 @@ public sealed class BlobLinkCacheTests
 
         Assert.False(cache.TryGet(Repository, Blob, out _));
     }
+
+    [Fact]
+    public void Add_WhileOtherReplicasAreNotHeard_IsNotKept()
+    {
+        var changes = new FakeReplicaChanges { HearsOthers = false };
+        var cache = new BlobLinkCache(TimeProvider.System, changes);
+
+        cache.Add(Repository, Blob, 42, cache.Generation);
+
+        Assert.False(cache.TryGet(Repository, Blob, out _));
+    }
 }

@@ -9,6 +9,8 @@ public sealed class FakeReplicaChanges : IReplicaChanges
 
     public bool IsShared => true;
 
+    public bool HearsOthers { get; set; } = true;
+
     public event Action<RepositoryChange>? ChangedElsewhere;
 
     public event Action? ChangesMayBeMissed;

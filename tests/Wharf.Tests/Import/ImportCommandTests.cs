@@ -111,4 +111,21 @@ public sealed class ImportCommandTests : IDisposable
         Assert.Contains($"blobs are copied into {target}", output, StringComparison.Ordinal);
         Assert.DoesNotContain("bytes copied  0", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ConfigFileGiven_ItsStorageRootIsWhereMetadataGoes()
+    {
+        var root = Path.Combine(_work, "registry");
+        new DistributionTree(root).PushImage("team/app", "v1", seed: 2);
+        var target = Path.Combine(_work, "configured");
+        var config = Path.Combine(_work, "wharf.yaml");
+        Directory.CreateDirectory(_work);
+        await File.WriteAllTextAsync(config, $"Storage:\n  Root: {target}\n");
+
+        var (exitCode, output) = await RunAsync(root, "--config", config);
+
+        Assert.True(exitCode == ImportCommand.Succeeded, output);
+        Assert.True(File.Exists(Path.Combine(target, "wharf.db")), "the --config file's Storage:Root was not used");
+        Assert.False(File.Exists(Path.Combine(root, "wharf.db")));
+    }
 }
