@@ -56,6 +56,26 @@ public sealed class UploadServiceReplicaTests : UploadServiceTestBase
     }
 
     [Fact]
+    public async Task AppendAsync_CatchUpReadFailsMidway_NextChunkStillCompletesWithCorrectDigest()
+    {
+        var content = RandomContent(6 * ChunkBytes);
+        var counting = new ReadCountingBlobStorage(Storage);
+        var first = new UploadService(counting, Metadata, TimeProvider.System);
+        var upload = await first.StartAsync(Repository, Ct);
+        await AppendChunksAsync(upload, content[..ChunkBytes], _ => first);
+        await AppendChunkAsync(upload, ChunkBytes, content[ChunkBytes..(4 * ChunkBytes)], NewService());
+
+        // first must catch up 3 chunks; its read fails after part of them went into the hash.
+        counting.FailAfterBytes = ChunkBytes + 100;
+        await Assert.ThrowsAsync<IOException>(() => AppendChunkAsync(upload, 4 * ChunkBytes, content[(4 * ChunkBytes)..(5 * ChunkBytes)], first));
+        await AppendChunkAsync(upload, 4 * ChunkBytes, content[(4 * ChunkBytes)..(5 * ChunkBytes)], first);
+        await AppendChunkAsync(upload, 5 * ChunkBytes, content[(5 * ChunkBytes)..], first);
+        var blob = await CompleteAsync(upload, TestDigests.Sha256Of(content), first);
+
+        Assert.Equal(TestDigests.Sha256Of(content), blob.Digest);
+    }
+
+    [Fact]
     public async Task DropIdleHashStates_IdleUpload_IsRebuiltFromStorageAndStillCompletes()
     {
         var content = RandomContent(3 * ChunkBytes);

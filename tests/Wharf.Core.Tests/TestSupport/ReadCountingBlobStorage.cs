@@ -10,6 +10,10 @@ public sealed class ReadCountingBlobStorage(IBlobStorage inner) : IBlobStorage
 
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
+    /// <summary>When set, the next read fails once this many more bytes have been read (then it is cleared):
+    /// a storage or network error in the middle of a read.</summary>
+    public long? FailAfterBytes { get; set; }
+
     public async Task<Stream?> OpenReadAsync(string path, long offset, CancellationToken cancellationToken) =>
         await inner.OpenReadAsync(path, offset, cancellationToken) is { } stream ? new CountingStream(stream, this) : null;
 
@@ -43,6 +47,15 @@ public sealed class ReadCountingBlobStorage(IBlobStorage inner) : IBlobStorage
 
         private int Count(int read)
         {
+            if (owner.FailAfterBytes is { } limit)
+            {
+                if (read >= limit)
+                {
+                    owner.FailAfterBytes = null;
+                    throw new IOException("the storage failed in the middle of a read");
+                }
+                owner.FailAfterBytes = limit - read;
+            }
             Interlocked.Add(ref owner._bytesRead, read);
             return read;
         }
