@@ -37,10 +37,26 @@ public sealed class ReadCountingBlobStorage(IBlobStorage inner) : IBlobStorage
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, Allowed(count)));
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
+            Count(await inner.ReadAsync(buffer[..Allowed(buffer.Length)], cancellationToken));
+
+        // With a failure armed, a read returns at most the bytes left before it, and the read after
+        // those fails: the caller has taken some bytes when the error comes.
+        private int Allowed(int count)
+        {
+            if (owner.FailAfterBytes is not { } limit)
+            {
+                return count;
+            }
+            if (limit == 0)
+            {
+                owner.FailAfterBytes = null;
+                throw new IOException("the storage failed in the middle of a read");
+            }
+            return (int)Math.Min(count, limit);
+        }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -49,11 +65,6 @@ public sealed class ReadCountingBlobStorage(IBlobStorage inner) : IBlobStorage
         {
             if (owner.FailAfterBytes is { } limit)
             {
-                if (read >= limit)
-                {
-                    owner.FailAfterBytes = null;
-                    throw new IOException("the storage failed in the middle of a read");
-                }
                 owner.FailAfterBytes = limit - read;
             }
             Interlocked.Add(ref owner._bytesRead, read);
