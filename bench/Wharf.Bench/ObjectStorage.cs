@@ -112,6 +112,7 @@ internal sealed class ObjectStorage
             Console.WriteLine("== starting Ceph RGW and PostgreSQL (scripts/rgw, scripts/postgres)");
             var (rgw, s3) = await Engine.StartRgwAsync(options, Path.Combine(options.WorkDir, "rgw"));
             engines.Push(rgw);
+            WatchEngineCpu(Path.Combine(options.WorkDir, "rgw"));
             // Beside the work directory, not in it: the postgres user must be able to reach it.
             var (postgres, connection) = await Engine.StartPostgresAsync(options, options.WorkDir + "-postgres");
             engines.Push(postgres);
@@ -138,6 +139,10 @@ internal sealed class ObjectStorage
             // Distribution's S3 default: blob GETs redirect to presigned URLs.
             var distributionRedirect = await ServerProcess.StartDistributionS3Async(options, Path.Combine(data, "distribution-s3-redirect"), "distribution (S3 redirect)", s3, DistributionBucket, redirect: true);
             engines.Push(distributionRedirect);
+            WatchCpu("wharf", wharf.Pid);
+            WatchCpu("wharf-redirect", wharfRedirect.Pid);
+            WatchCpu("distribution", distribution.Pid);
+            WatchCpu("distribution-redirect", distributionRedirect.Pid);
 
             using var http = Registry.CreateClient();
             using var following = new HttpClient(new SocketsHttpHandler
@@ -201,25 +206,47 @@ internal sealed class ObjectStorage
     /// </summary>
     private async Task PushAsync(Targets targets, IAmazonS3 client)
     {
+        // Untimed, once each: the engine's first writes of this size take fresh memory (the OSD keeps
+        // objects in RAM), which on this virtual machine costs more than memory used before.
+        Console.WriteLine("  warm-up (untimed)");
+        await PushOnceAsync(Results.Wharf, 0, targets, client);
+        await PushOnceAsync(Results.Distribution, 0, targets, client);
+        await PushOnceAsync(Results.Limit, 0, targets, client);
+        string[] order = [Results.Wharf, Results.Distribution, Results.Limit];
         for (var round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"  round {round}");
-            var (wharfBlob, _) = await Blob.CreateAsync(bigFile, Blob.NewNonce($"s3/wharf/{round}"));
-            var mbps = await TimeAsync(wharfBlob.Length, () => targets.Wharf.PushMonolithicAsync($"push/s3-{round}", wharfBlob));
-            results.Add(PushTitle, "throughput", "MB/s", Results.Wharf, mbps);
-            await client.DeleteObjectAsync(WharfBucket, S3Settings.BlobKey(wharfBlob.Digest));
-
-            var (distributionBlob, _) = await Blob.CreateAsync(bigFile, Blob.NewNonce($"s3/distribution/{round}"));
-            mbps = await TimeAsync(distributionBlob.Length, () => targets.Distribution.PushMonolithicAsync($"push/s3-{round}", distributionBlob));
-            results.Add(PushTitle, "throughput", "MB/s", Results.Distribution, mbps);
-            await client.DeleteObjectAsync(DistributionBucket, S3Settings.BlobKey(distributionBlob.Digest));
-
-            var sdkBlob = (await Blob.CreateAsync(bigFile, Blob.NewNonce($"s3/sdk/{round}"))).Blob;
-            var key = $"sdk/push-{round}";
-            mbps = await TimeAsync(sdkBlob.Length, () => SdkMultipartPutAsync(client, key, sdkBlob));
-            results.Add(PushTitle, "throughput", "MB/s", Results.Limit, mbps, $"{Sdk}: multipart PUT, {options.S3PartSize >> 20} MiB parts, 1 in flight");
-            await client.DeleteObjectAsync(WharfBucket, key);
+            // The order turns each round, so that no one always follows the same neighbour.
+            foreach (var column in order.Skip((round - 1) % order.Length).Concat(order.Take((round - 1) % order.Length)))
+            {
+                var mbps = await PushOnceAsync(column, round, targets, client);
+                results.Add(PushTitle, "throughput", "MB/s", column, mbps, $"{Sdk}: multipart PUT, {options.S3PartSize >> 20} MiB parts, 1 in flight");
+            }
         }
+    }
+
+    /// <summary>One push of a blob new to the engine, timed; the object is deleted afterwards.</summary>
+    private async Task<double> PushOnceAsync(string column, int round, Targets targets, IAmazonS3 client)
+    {
+        var (blob, _) = await Blob.CreateAsync(bigFile, Blob.NewNonce($"s3/{column}/{round}"));
+        double mbps;
+        switch (column)
+        {
+            case Results.Wharf:
+                mbps = await TimeAsync(blob.Length, () => targets.Wharf.PushMonolithicAsync($"push/s3-{round}", blob));
+                await client.DeleteObjectAsync(WharfBucket, S3Settings.BlobKey(blob.Digest));
+                break;
+            case Results.Distribution:
+                mbps = await TimeAsync(blob.Length, () => targets.Distribution.PushMonolithicAsync($"push/s3-{round}", blob));
+                await client.DeleteObjectAsync(DistributionBucket, S3Settings.BlobKey(blob.Digest));
+                break;
+            default:
+                var key = $"sdk/push-{round}";
+                mbps = await TimeAsync(blob.Length, () => SdkMultipartPutAsync(client, key, blob));
+                await client.DeleteObjectAsync(WharfBucket, key);
+                break;
+        }
+        return mbps;
     }
 
     private async Task SdkMultipartPutAsync(IAmazonS3 client, string key, Blob blob)
@@ -290,14 +317,13 @@ internal sealed class ObjectStorage
 
     private async Task<double> PullAsync(HttpClient http, Uri uri, long length)
     {
-        var clock = Stopwatch.StartNew();
-        var bytes = await Registry.ReadAsync(http, uri, readBuffer);
-        var elapsed = clock.Elapsed;
+        long bytes = 0;
+        var mbps = await TimeAsync(length, async () => bytes = await Registry.ReadAsync(http, uri, readBuffer), $"GET {uri.Authority}");
         if (bytes != length)
         {
             throw new InvalidOperationException($"GET {uri}: {bytes} bytes, expected {length}");
         }
-        return Workloads.Bench.MegabytesPerSecond(bytes, elapsed);
+        return mbps;
     }
 
     private async Task SdkGetAsync(IAmazonS3 client, string key, long length)
@@ -317,8 +343,7 @@ internal sealed class ObjectStorage
     }
 
     /// <summary>
-    /// 3: manifest GET by tag (and blob HEAD, answered from the metadata alone) under the built-in
-    /// loader: Wharf on PostgreSQL and S3 against Wharf on SQLite and the filesystem, and
+    /// 3: manifest GET by tag under the built-in loader: Wharf on PostgreSQL and S3 against Wharf on SQLite and the filesystem, and
     /// distribution on S3.
     /// </summary>
     private async Task SmallRequestsAsync(Targets targets)
@@ -341,9 +366,6 @@ internal sealed class ObjectStorage
                     var manifest = registry.Url($"/v2/{SmallRepository}/manifests/{SmallTag}");
                     Record($"manifest GET by tag (built-in loader), {connections} conns", column,
                         await HttpLoad.RunAsync(manifest, "GET", Registry.DockerAccept, connections, options.LoadDuration));
-                    var blob = registry.Url($"/v2/{SmallRepository}/blobs/{image.LayerDigest}");
-                    Record($"blob HEAD (built-in loader), {connections} conns", column,
-                        await HttpLoad.RunAsync(blob, "HEAD", "*/*", connections, options.LoadDuration));
                 }
             }
         }
@@ -359,11 +381,49 @@ internal sealed class ObjectStorage
         results.Add(workload, "p99 latency", "ms", column, result.P99Ms, "Wharf on SQLite + filesystem");
     }
 
-    private static async Task<double> TimeAsync(long bytes, Func<Task> action)
+    private async Task<double> TimeAsync(long bytes, Func<Task> action, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(action))] string what = "")
     {
+        var cpuBefore = cpu.Select(p => ProcessCpuSeconds(p.Pid)).ToArray();
         var clock = Stopwatch.StartNew();
         await action();
-        return Workloads.Bench.MegabytesPerSecond(bytes, clock.Elapsed);
+        var elapsed = clock.Elapsed;
+        // Where the CPU went (for the analysis): core-seconds of each process during this transfer.
+        var used = cpu.Select((p, i) => (p.Name, Seconds: ProcessCpuSeconds(p.Pid) - cpuBefore[i]))
+            .Where(u => u.Seconds > 0)
+            .Select(u => $"{u.Name} {u.Seconds:0.00}");
+        Console.WriteLine($"      {elapsed.TotalSeconds:0.00} s; core-seconds: {string.Join(", ", used)}  [{what[..Math.Min(what.Length, 60)]}]");
+        return Workloads.Bench.MegabytesPerSecond(bytes, elapsed);
+    }
+
+    /// <summary>The processes whose CPU time is printed for every timed transfer.</summary>
+    private readonly List<(string Name, int Pid)> cpu = [("client", Environment.ProcessId)];
+
+    private static double ProcessCpuSeconds(int pid)
+    {
+        try
+        {
+            // utime and stime (fields 14 and 15), counted after the command name in parentheses.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private void WatchCpu(string name, int pid) => cpu.Add((name, pid));
+
+    private void WatchEngineCpu(string rgwDir)
+    {
+        foreach (var pidFile in Directory.GetFiles(Path.Combine(rgwDir, "run"), "*.pid"))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+            {
+                WatchCpu(Path.GetFileNameWithoutExtension(pidFile), pid);
+            }
+        }
     }
 
     /// <summary>A target's ratio to its baseline, against the issue's floor: "0.83 (target ≥ 0.8: met)".</summary>
@@ -435,9 +495,9 @@ internal sealed class ObjectStorage
         sb.AppendLine(CultureInfo.InvariantCulture, $"""
             - Engines: `scripts/rgw` (Ceph RGW, beast frontend with tcp_nodelay, one OSD keeping objects in RAM) and `scripts/postgres` (PostgreSQL 15, durability off), started by the benchmark on 127.0.0.1 and stopped by the same scripts at its end. Both take CPU from the same 2 cores as the servers and the client.
             - Wharf: `--Storage:Provider s3 --Storage:S3:Endpoint http://127.0.0.1:<port> --Storage:S3:ForcePathStyle true --Storage:S3:ChecksumMode WHEN_REQUIRED --Storage:S3:Prefix {S3Settings.Prefix} --Metadata:Provider postgres --Metadata:ConnectionString ...`; everything else default. Distribution: `storage.s3` with region us-east-1, regionendpoint, bucket, accesskey, secretkey, rootdirectory /{S3Settings.Prefix}, secure false, v4auth true, forcepathstyle true, its default chunk size (10 MiB), in-memory blob descriptor cache, started without `AWS_CA_BUNDLE` in its environment (its driver panics on it).
-            - Push: each timed push is a blob new to the server (a nonce in its first 16 bytes), one request from the benchmark's HttpClient (Wharf: `POST ?digest=` with the body; distribution: `POST`, then `PUT ?digest=` with the body). Wharf streams the body into 8 MiB parts of a multipart upload (one part sent while the next fills), checks the digest, then copies the upload to the blob's key inside RGW and deletes the upload. The baseline writes the same bytes with the SDK: `InitiateMultipartUpload`, {options.S3PartSize >> 20} MiB `UploadPart`s one at a time from memory, `CompleteMultipartUpload`: the same part size and parallelism as Wharf, without the registry's extra work. Every pushed object is deleted after its round (RGW keeps objects in RAM).
+            - Push: each timed push is a blob new to the server (a nonce in its first 16 bytes), one request from the benchmark's HttpClient (Wharf: `POST ?digest=` with the body; distribution: `POST`, then `PUT ?digest=` with the body). Wharf streams the body into 8 MiB parts of a multipart upload (one part sent while the next fills), checks the digest, then copies the upload to the blob's key inside RGW and deletes the upload. The baseline writes the same bytes with the SDK: `InitiateMultipartUpload`, {options.S3PartSize >> 20} MiB `UploadPart`s one at a time from memory, `CompleteMultipartUpload`: the same part size and parallelism as Wharf, without the registry's extra work. Before the rounds, one untimed push each (RGW's first writes take fresh memory, which costs more here); in each round the three take turns, the order turning by one each round. Every pushed object is deleted right after its push (RGW keeps objects in RAM).
             - Pull: the same {Size} blob, pushed once untimed, read whole by an HttpClient in 1 MiB reads. Streamed: Wharf (redirects off) and distribution with `storage.redirect.disable: true`. Redirect: a Wharf replica with `Storage:S3:Redirect true`, and distribution as it runs by default on S3, both answering 307 to a presigned RGW URL; the client follows it (timed from the first request to the last byte). The baseline is the SDK's `GetObject` of the object Wharf serves.
-            - Small requests: the built-in closed-loop loader (raw keep-alive sockets, one request in flight per connection) for {options.LoadDuration.TotalSeconds:0} s at each connection count, on a one-layer image pushed to each server; `Accept` is what docker sends. Wharf keeps recently served manifests in memory for 5 s (and blob links likewise), so most manifest GETs and blob HEADs on either Wharf are answered without the database; the engines are asked again when an entry expires.
+            - Small requests: the built-in closed-loop loader (raw keep-alive sockets, one request in flight per connection) for {options.LoadDuration.TotalSeconds:0} s at each connection count, on a one-layer image pushed to each server; `Accept` is what docker sends. Wharf keeps recently served manifests in memory for 5 s (and blob links likewise), so most manifest GETs on either Wharf are answered without the database or blob storage; they are asked again when an entry expires.
             """);
         var notes = results.Notes();
         if (notes.Length > 0)
