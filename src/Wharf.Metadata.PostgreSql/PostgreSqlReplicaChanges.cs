@@ -41,6 +41,8 @@ public sealed partial class PostgreSqlReplicaChanges : IReplicaChanges, IAsyncDi
         _logger = logger ?? NullLogger.Instance;
     }
 
+    public bool IsShared => true;
+
     public event Action<RepositoryChange>? ChangedElsewhere;
 
     public event Action? ChangesMayBeMissed;

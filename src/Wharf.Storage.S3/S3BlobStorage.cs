@@ -13,7 +13,7 @@ namespace Wharf.Storage.S3;
 /// and <see cref="StoredObject"/>); a move composes them into one plain object inside the bucket.
 /// Nothing is ever held whole in memory: reads stream, writes go out part by part.
 /// </summary>
-public sealed class S3BlobStorage : IBlobStorage, IDisposable
+public sealed partial class S3BlobStorage : IBlobStorage, IDisposable
 {
     private readonly S3Bucket _bucket;
     private readonly S3KeyLayout _keys;

@@ -29,6 +29,9 @@ internal sealed class S3KeyLayout
 
     public string Object(string path) => _prefix + Checked(path);
 
+    /// <summary>What every key of this storage begins with ("" without a prefix).</summary>
+    public string Prefix => _prefix;
+
     /// <summary>The prefix every key of this object's segments begins with.</summary>
     public string Segments(string path) => Object(path) + SegmentsSuffix + "/";
 

@@ -32,18 +32,16 @@ public sealed class ClusterFixture : IAsyncLifetime, IDisposable
         var connectionString = await _postgres.CreateSchemaAsync();
         await _rgw.InitializeAsync();
         Bucket = await _rgw.CreateBucketAsync();
+        // The shipped example (examples/cluster/wharf.yaml), with this machine's addresses and keys
+        // given on the command line as an operator would override them.
         string[] arguments =
         [
-            "--Metadata:Provider", "postgres",
+            "--config", Path.Combine(NginxBalancer.RepositoryRoot(), "examples", "cluster", "wharf.yaml"),
             "--Metadata:ConnectionString", connectionString,
-            "--Storage:Provider", "s3",
             "--Storage:S3:Endpoint", _rgw.Endpoint,
-            "--Storage:S3:Region", "us-east-1",
             "--Storage:S3:Bucket", Bucket,
             "--Storage:S3:AccessKey", _rgw.AccessKey,
             "--Storage:S3:SecretKey", _rgw.SecretKey,
-            "--Storage:S3:ForcePathStyle", "true",
-            "--Storage:S3:ChecksumMode", "WHEN_REQUIRED",
             // nginx's log says which replica served each request; the replicas also log each request
             // as it starts, so a test can see which one is receiving a push while it runs.
             "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "Information",

@@ -13,6 +13,13 @@ public sealed record RepositoryChange(RepositoryName Repository, Digest? Unlinke
 /// </summary>
 public interface IReplicaChanges
 {
+    /// <summary>Whether other processes write to the same metadata store. Then nothing that can
+    /// change (which manifest a tag names) is answered from memory: a notification can reach
+    /// another replica a moment after the writer's client was answered, and a client that pushes
+    /// through one replica and pulls through another must see its push. Content-addressed bytes,
+    /// which never change, are cached either way.</summary>
+    bool IsShared { get; }
+
     /// <summary>Tells the other processes about a change this one has committed; returns once the
     /// channel has carried it, so that the client is answered only after the others were told.</summary>
     Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken);
@@ -27,6 +34,8 @@ public interface IReplicaChanges
 /// <summary>The one process there is: nothing to tell, nothing to hear.</summary>
 public sealed class SingleProcessChanges : IReplicaChanges
 {
+    public bool IsShared => false;
+
     public Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public event Action<RepositoryChange>? ChangedElsewhere

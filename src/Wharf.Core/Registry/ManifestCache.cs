@@ -8,7 +8,8 @@ namespace Wharf.Registry;
 /// Recently served manifests, with their bytes, by repository and reference: a pull asks for the
 /// same few manifests over and over, and answering from memory spares a database query, a file
 /// open and a stat per request. Every write to a repository drops that repository's entries; entries
-/// also expire after a few seconds. Other replicas' changes arrive through <see cref="IReplicaChanges"/>.
+/// also expire after a few seconds. With several replicas on one store only bytes by digest are
+/// kept (<see cref="TryGetBytes"/>): see <see cref="IReplicaChanges.IsShared"/>.
 /// </summary>
 public sealed class ManifestCache
 {
@@ -23,14 +24,11 @@ public sealed class ManifestCache
     private int _count;
     private long _generation;
 
-    public ManifestCache(TimeProvider time, IReplicaChanges? changes = null)
+    private readonly ConcurrentDictionary<string, byte[]> _bytesByDigest = new(StringComparer.Ordinal);
+
+    public ManifestCache(TimeProvider time)
     {
         _time = time;
-        if (changes is not null)
-        {
-            changes.ChangedElsewhere += change => Invalidate(change.Repository);
-            changes.ChangesMayBeMissed += Clear;
-        }
     }
 
     /// <summary>Read before a lookup and handed to <see cref="Add"/>: an entry whose lookup overlapped
@@ -80,6 +78,24 @@ public sealed class ManifestCache
             // Invalidated while this entry went in: it may be into a fresh dictionary, so take it out.
             entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
         }
+    }
+
+    /// <summary>The bytes of a manifest by digest: content-addressed, so never stale, whoever
+    /// changes which tags point where. What replicas sharing a store cache.</summary>
+    public bool TryGetBytes(Digest digest, out byte[] bytes) => _bytesByDigest.TryGetValue(digest.ToString(), out bytes!);
+
+    public void AddBytes(Digest digest, byte[] bytes)
+    {
+        if (bytes.Length > MaxCachedBytes)
+        {
+            return;
+        }
+        if (_bytesByDigest.Count >= MaxEntries)
+        {
+            // Crude but bounded, as for references.
+            _bytesByDigest.Clear();
+        }
+        _bytesByDigest[digest.ToString()] = bytes;
     }
 
     /// <summary>Forgets everything about a repository; called on every manifest or tag change in it.</summary>

@@ -22,7 +22,9 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
     public async Task<ManifestContent> GetAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
         var path = "";
-        if (cache.TryGet(repository, reference, out var cached, out var cachedBytes))
+        // One process: what a tag names is cached, and every change here drops it. Replicas sharing
+        // a store ask the store every time (one indexed query) and cache only the bytes by digest.
+        if (!changes.IsShared && cache.TryGet(repository, reference, out var cached, out var cachedBytes))
         {
             path = StoragePaths.Blob(cached.Digest);
             return new ManifestContent(cached, cachedBytes, null, ct => storage.OpenReadAsync(path, 0, ct));
@@ -31,10 +33,21 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
             ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         path = StoragePaths.Blob(record.Digest);
+        if (changes.IsShared && cache.TryGetBytes(record.Digest, out var knownBytes))
+        {
+            return new ManifestContent(record, knownBytes, null, ct => storage.OpenReadAsync(path, 0, ct));
+        }
         var bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
         if (bytes is not null)
         {
-            cache.Add(repository, reference, record, bytes, generation);
+            if (changes.IsShared)
+            {
+                cache.AddBytes(record.Digest, bytes);
+            }
+            else
+            {
+                cache.Add(repository, reference, record, bytes, generation);
+            }
             return new ManifestContent(record, bytes, null, ct => storage.OpenReadAsync(path, 0, ct));
         }
         var localFile = storage.TryGetLocalFile(path);

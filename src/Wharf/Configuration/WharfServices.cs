@@ -62,7 +62,7 @@ public static class WharfServices
         services.AddSingleton(sp => new BlobLinkCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
-        services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
+        services.AddSingleton<ManifestCache>();
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
         services.AddSingleton<Api.UploadConcurrency>();

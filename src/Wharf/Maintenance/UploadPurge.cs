@@ -2,13 +2,14 @@ using Microsoft.Extensions.Options;
 using Wharf.Configuration;
 using Wharf.Metadata;
 using Wharf.Registry;
+using Wharf.Storage;
 
 namespace Wharf.Maintenance;
 
 /// <summary>Discards upload sessions older than <see cref="LimitOptions.UploadSessionMaxAge"/>, so an
 /// abandoned push cannot hold space for ever. Runs at start and then periodically; with several
 /// replicas on one metadata store, only the one holding the purge lease does it.</summary>
-internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore metadata, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
+internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore metadata, IBlobStorage storage, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
 {
     public const string LeaseName = "upload-purge";
 
@@ -31,10 +32,17 @@ internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore 
                 uploads.DropIdleHashStates(time.GetUtcNow() - UploadService.HashStateIdleLimit);
                 if (await metadata.TryAcquireLeaseAsync(LeaseName, Holder, lease, stoppingToken))
                 {
-                    var purged = await uploads.PurgeStartedBeforeAsync(time.GetUtcNow() - maxAge, stoppingToken);
+                    var cutoff = time.GetUtcNow() - maxAge;
+                    var purged = await uploads.PurgeStartedBeforeAsync(cutoff, stoppingToken);
                     if (purged > 0)
                     {
                         Log.Purged(logger, purged, maxAge);
+                    }
+                    // Partial writes of a process killed mid-write (S3 multipart uploads), which no
+                    // session row points at.
+                    if (storage is IAbandonedWrites abandoned && await abandoned.DiscardBegunBeforeAsync(cutoff, stoppingToken) is > 0 and var discarded)
+                    {
+                        Log.DiscardedWrites(logger, discarded, maxAge);
                     }
                 }
             }
@@ -56,6 +64,9 @@ internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore 
     {
         [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Discarded {Count} upload sessions older than {MaxAge}")]
         public static partial void Purged(ILogger logger, int count, TimeSpan maxAge);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Discarded {Count} partial writes (multipart uploads) older than {MaxAge} left by stopped processes")]
+        public static partial void DiscardedWrites(ILogger logger, int count, TimeSpan maxAge);
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Discarding old upload sessions failed; will retry")]
         public static partial void Failed(ILogger logger, Exception exception);

@@ -60,29 +60,34 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
-    public void ChangedElsewhere_Repository_DropsItsEntriesOnly()
+    public void TryGetBytes_AddedByDigest_ReturnsThem()
     {
-        var changes = new FakeReplicaChanges();
-        var cache = new ManifestCache(TimeProvider.System, changes);
-        var other = RepositoryName.Parse("team/other");
-        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
-        cache.Add(other, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+        var cache = new ManifestCache(TimeProvider.System);
+        cache.AddBytes(Record.Digest, "{}"u8.ToArray());
 
-        changes.RaiseChangedElsewhere(new RepositoryChange(Repository));
-
-        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
-        Assert.True(cache.TryGet(other, Reference.Parse("v1"), out _, out _));
+        Assert.True(cache.TryGetBytes(Record.Digest, out var bytes));
+        Assert.Equal("{}"u8.ToArray(), bytes);
     }
 
     [Fact]
-    public void ChangesMayBeMissed_DropsEverything()
+    public void AddBytes_LargerThanTheLimit_IsNotKept()
     {
-        var changes = new FakeReplicaChanges();
-        var cache = new ManifestCache(TimeProvider.System, changes);
-        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+        var cache = new ManifestCache(TimeProvider.System);
 
-        changes.RaiseChangesMayBeMissed();
+        cache.AddBytes(Record.Digest, new byte[ManifestCache.MaxCachedBytes + 1]);
 
-        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+        Assert.False(cache.TryGetBytes(Record.Digest, out _));
+    }
+
+    [Fact]
+    public void TryGetBytes_AfterRepositoryInvalidated_StillHits()
+    {
+        // Content-addressed: a tag moving or a manifest deleted does not change the bytes of a digest.
+        var cache = new ManifestCache(TimeProvider.System);
+        cache.AddBytes(Record.Digest, "{}"u8.ToArray());
+
+        cache.Invalidate(Repository);
+
+        Assert.True(cache.TryGetBytes(Record.Digest, out _));
     }
 }

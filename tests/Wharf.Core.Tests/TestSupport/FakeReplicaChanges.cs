@@ -7,6 +7,8 @@ public sealed class FakeReplicaChanges : IReplicaChanges
 {
     public List<RepositoryChange> Published { get; } = [];
 
+    public bool IsShared => true;
+
     public event Action<RepositoryChange>? ChangedElsewhere;
 
     public event Action? ChangesMayBeMissed;
