@@ -116,6 +116,7 @@ internal sealed class ObjectStorage
             // Beside the work directory, not in it: the postgres user must be able to reach it.
             var (postgres, connection) = await Engine.StartPostgresAsync(options, options.WorkDir + "-postgres");
             engines.Push(postgres);
+            WatchPostgresCpu(options.WorkDir + "-postgres");
             engineVersions.Add(await Tool.VersionAsync("radosgw", "--version"));
             engineVersions.Add(await Tool.VersionAsync("/usr/lib/postgresql/15/bin/postgres", "--version"));
 
@@ -143,6 +144,7 @@ internal sealed class ObjectStorage
             WatchCpu("wharf-redirect", wharfRedirect.Pid);
             WatchCpu("distribution", distribution.Pid);
             WatchCpu("distribution-redirect", distributionRedirect.Pid);
+            WatchCpu("wharf-local", wharfLocal.Pid);
 
             using var http = Registry.CreateClient();
             using var following = new HttpClient(new SocketsHttpHandler
@@ -343,7 +345,8 @@ internal sealed class ObjectStorage
     }
 
     /// <summary>
-    /// 3: manifest GET by tag under the built-in loader: Wharf on PostgreSQL and S3 against Wharf on SQLite and the filesystem, and
+    /// 3: manifest GET by tag under the built-in loader (and, as the manifest cache answers most of
+    /// those, the tags list under wrk: a metadata query every request): Wharf on PostgreSQL and S3 against Wharf on SQLite and the filesystem, and
     /// distribution on S3.
     /// </summary>
     private async Task SmallRequestsAsync(Targets targets)
@@ -364,8 +367,14 @@ internal sealed class ObjectStorage
                 foreach (var (column, registry) in columns)
                 {
                     var manifest = registry.Url($"/v2/{SmallRepository}/manifests/{SmallTag}");
-                    Record($"manifest GET by tag (built-in loader), {connections} conns", column,
-                        await HttpLoad.RunAsync(manifest, "GET", Registry.DockerAccept, connections, options.LoadDuration));
+                    LoadResult result = null!;
+                    await MeasureCpuAsync(async () => result = await HttpLoad.RunAsync(manifest, "GET", Registry.DockerAccept, connections, options.LoadDuration), $"manifest GET {column} {connections}");
+                    Record($"manifest GET by tag (built-in loader), {connections} conns", column, result);
+                    // No cache in front of this one: every request is a metadata query. Its body is
+                    // sent chunked, which the built-in loader does not read; wrk does.
+                    var tags = registry.Url($"/v2/{SmallRepository}/tags/list");
+                    await MeasureCpuAsync(async () => result = await Wrk.RunAsync(tags, "application/json", connections, options.LoadDuration), $"tags list {column} {connections}");
+                    Record($"tags list (wrk; a metadata query each), {connections} conns", column, result);
                 }
             }
         }
@@ -383,20 +392,27 @@ internal sealed class ObjectStorage
 
     private async Task<double> TimeAsync(long bytes, Func<Task> action, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(action))] string what = "")
     {
-        var cpuBefore = cpu.Select(p => ProcessCpuSeconds(p.Pid)).ToArray();
-        var clock = Stopwatch.StartNew();
-        await action();
-        var elapsed = clock.Elapsed;
-        // Where the CPU went (for the analysis): core-seconds of each process during this transfer.
-        var used = cpu.Select((p, i) => (p.Name, Seconds: ProcessCpuSeconds(p.Pid) - cpuBefore[i]))
-            .Where(u => u.Seconds > 0)
-            .Select(u => $"{u.Name} {u.Seconds:0.00}");
-        Console.WriteLine($"      {elapsed.TotalSeconds:0.00} s; core-seconds: {string.Join(", ", used)}  [{what[..Math.Min(what.Length, 60)]}]");
+        var elapsed = await MeasureCpuAsync(action, what);
         return Workloads.Bench.MegabytesPerSecond(bytes, elapsed);
     }
 
+    /// <summary>Runs <paramref name="action"/> and prints where the CPU went meanwhile (for the
+    /// analysis): the core-seconds of each process watched.</summary>
+    private async Task<TimeSpan> MeasureCpuAsync(Func<Task> action, string what)
+    {
+        var cpuBefore = cpu.Select(p => p.Seconds()).ToArray();
+        var clock = Stopwatch.StartNew();
+        await action();
+        var elapsed = clock.Elapsed;
+        var used = cpu.Select((p, i) => (p.Name, Seconds: p.Seconds() - cpuBefore[i]))
+            .Where(u => u.Seconds > 0)
+            .Select(u => $"{u.Name} {u.Seconds:0.00}");
+        Console.WriteLine($"      {elapsed.TotalSeconds:0.00} s; core-seconds: {string.Join(", ", used)}  [{what[..Math.Min(what.Length, 60)]}]");
+        return elapsed;
+    }
+
     /// <summary>The processes whose CPU time is printed for every timed transfer.</summary>
-    private readonly List<(string Name, int Pid)> cpu = [("client", Environment.ProcessId)];
+    private readonly List<(string Name, Func<double> Seconds)> cpu = [("client", () => ProcessCpuSeconds(Environment.ProcessId))];
 
     private static double ProcessCpuSeconds(int pid)
     {
@@ -413,7 +429,38 @@ internal sealed class ObjectStorage
         }
     }
 
-    private void WatchCpu(string name, int pid) => cpu.Add((name, pid));
+    private void WatchCpu(string name, int pid) => cpu.Add((name, () => ProcessCpuSeconds(pid)));
+
+    /// <summary>PostgreSQL: the postmaster and every process it started (one backend per connection).</summary>
+    private void WatchPostgresCpu(string dir)
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(dir, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        cpu.Add(("postgres", () =>
+        {
+            var total = ProcessCpuSeconds(postmaster);
+            foreach (var proc in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(proc), CultureInfo.InvariantCulture, out var pid) && ParentOf(pid) == postmaster)
+                {
+                    total += ProcessCpuSeconds(pid);
+                }
+            }
+            return total;
+        }));
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     private void WatchEngineCpu(string rgwDir)
     {
@@ -497,7 +544,7 @@ internal sealed class ObjectStorage
             - Wharf: `--Storage:Provider s3 --Storage:S3:Endpoint http://127.0.0.1:<port> --Storage:S3:ForcePathStyle true --Storage:S3:ChecksumMode WHEN_REQUIRED --Storage:S3:Prefix {S3Settings.Prefix} --Metadata:Provider postgres --Metadata:ConnectionString ...`; everything else default. Distribution: `storage.s3` with region us-east-1, regionendpoint, bucket, accesskey, secretkey, rootdirectory /{S3Settings.Prefix}, secure false, v4auth true, forcepathstyle true, its default chunk size (10 MiB), in-memory blob descriptor cache, started without `AWS_CA_BUNDLE` in its environment (its driver panics on it).
             - Push: each timed push is a blob new to the server (a nonce in its first 16 bytes), one request from the benchmark's HttpClient (Wharf: `POST ?digest=` with the body; distribution: `POST`, then `PUT ?digest=` with the body). Wharf streams the body into 8 MiB parts of a multipart upload (one part sent while the next fills), checks the digest, then copies the upload to the blob's key inside RGW and deletes the upload. The baseline writes the same bytes with the SDK: `InitiateMultipartUpload`, {options.S3PartSize >> 20} MiB `UploadPart`s one at a time from memory, `CompleteMultipartUpload`: the same part size and parallelism as Wharf, without the registry's extra work. Before the rounds, one untimed push each (RGW's first writes take fresh memory, which costs more here); in each round the three take turns, the order turning by one each round. Every pushed object is deleted right after its push (RGW keeps objects in RAM).
             - Pull: the same {Size} blob, pushed once untimed, read whole by an HttpClient in 1 MiB reads. Streamed: Wharf (redirects off) and distribution with `storage.redirect.disable: true`. Redirect: a Wharf replica with `Storage:S3:Redirect true`, and distribution as it runs by default on S3, both answering 307 to a presigned RGW URL; the client follows it (timed from the first request to the last byte). The baseline is the SDK's `GetObject` of the object Wharf serves.
-            - Small requests: the built-in closed-loop loader (raw keep-alive sockets, one request in flight per connection) for {options.LoadDuration.TotalSeconds:0} s at each connection count, on a one-layer image pushed to each server; `Accept` is what docker sends. Wharf keeps recently served manifests in memory for 5 s (and blob links likewise), so most manifest GETs on either Wharf are answered without the database or blob storage; they are asked again when an entry expires.
+            - Small requests: the built-in closed-loop loader (raw keep-alive sockets, one request in flight per connection) for {options.LoadDuration.TotalSeconds:0} s at each connection count, on a one-layer image pushed to each server; `Accept` is what docker sends. Wharf keeps recently served manifests in memory for 5 s (and blob links likewise), so most manifest GETs on either Wharf are answered without the database or blob storage; they are asked again when an entry expires. The tags list has no cache: each request is a query on the metadata (PostgreSQL or SQLite); its body is sent chunked, which the built-in loader does not read, so it runs under wrk (2 threads).
             """);
         var notes = results.Notes();
         if (notes.Length > 0)
