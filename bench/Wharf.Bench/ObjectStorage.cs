@@ -302,17 +302,34 @@ internal sealed class ObjectStorage
         var streamed = $"blob pull ({Size}) from S3, streamed by the registry";
         var redirected = $"blob pull ({Size}) from S3, 307 to a presigned URL, followed";
         var sdkName = $"{Sdk}: GetObject";
+        // Each read: what it records and how. One direct read per round is the baseline of both rows.
+        (string Name, Func<Task<double>> Pull, Action<double> Record)[] reads =
+        [
+            ("Wharf streamed", () => PullAsync(http, targets.Wharf.Url(path), blob.Length), v => results.Add(streamed, "throughput", "MB/s", Results.Wharf, v)),
+            ("distribution streamed", () => PullAsync(http, targets.Distribution.Url(path), blob.Length), v => results.Add(streamed, "throughput", "MB/s", Results.Distribution, v)),
+            ("Wharf redirect", () => PullAsync(following, targets.WharfRedirect.Url(path), blob.Length), v => results.Add(redirected, "throughput", "MB/s", Results.Wharf, v)),
+            ("distribution redirect", () => PullAsync(following, targets.DistributionRedirect.Url(path), blob.Length), v => results.Add(redirected, "throughput", "MB/s", Results.Distribution, v)),
+            ("SDK", () => TimeAsync(blob.Length, () => SdkGetAsync(client, S3Settings.BlobKey(blob.Digest), blob.Length)), v =>
+            {
+                results.Add(streamed, "throughput", "MB/s", Results.Limit, v, sdkName);
+                results.Add(redirected, "throughput", "MB/s", Results.Limit, v, sdkName);
+            }),
+        ];
+        // Untimed, once each: every path's connections open and warm before the rounds.
+        Console.WriteLine("  warm-up (untimed)");
+        foreach (var read in reads)
+        {
+            await read.Pull();
+        }
         for (var round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"  round {round}");
-            results.Add(streamed, "throughput", "MB/s", Results.Wharf, await PullAsync(http, targets.Wharf.Url(path), blob.Length));
-            results.Add(streamed, "throughput", "MB/s", Results.Distribution, await PullAsync(http, targets.Distribution.Url(path), blob.Length));
-            results.Add(redirected, "throughput", "MB/s", Results.Wharf, await PullAsync(following, targets.WharfRedirect.Url(path), blob.Length));
-            results.Add(redirected, "throughput", "MB/s", Results.Distribution, await PullAsync(following, targets.DistributionRedirect.Url(path), blob.Length));
-            // One direct read per round, the baseline of both rows.
-            var sdk = await TimeAsync(blob.Length, () => SdkGetAsync(client, S3Settings.BlobKey(blob.Digest), blob.Length));
-            results.Add(streamed, "throughput", "MB/s", Results.Limit, sdk, sdkName);
-            results.Add(redirected, "throughput", "MB/s", Results.Limit, sdk, sdkName);
+            // The order turns each round, as in the push.
+            var shift = (round - 1) % reads.Length;
+            foreach (var read in reads.Skip(shift).Concat(reads.Take(shift)))
+            {
+                read.Record(await read.Pull());
+            }
         }
         results.Note($"The two pull rows share their baseline: one SDK GetObject of Wharf's object per round, {options.Rounds} in all.");
     }
@@ -543,7 +560,7 @@ internal sealed class ObjectStorage
             - Engines: `scripts/rgw` (Ceph RGW, beast frontend with tcp_nodelay, one OSD keeping objects in RAM) and `scripts/postgres` (PostgreSQL 15, durability off), started by the benchmark on 127.0.0.1 and stopped by the same scripts at its end. Both take CPU from the same 2 cores as the servers and the client.
             - Wharf: `--Storage:Provider s3 --Storage:S3:Endpoint http://127.0.0.1:<port> --Storage:S3:ForcePathStyle true --Storage:S3:ChecksumMode WHEN_REQUIRED --Storage:S3:Prefix {S3Settings.Prefix} --Metadata:Provider postgres --Metadata:ConnectionString ...`; everything else default. Distribution: `storage.s3` with region us-east-1, regionendpoint, bucket, accesskey, secretkey, rootdirectory /{S3Settings.Prefix}, secure false, v4auth true, forcepathstyle true, its default chunk size (10 MiB), in-memory blob descriptor cache, started without `AWS_CA_BUNDLE` in its environment (its driver panics on it).
             - Push: each timed push is a blob new to the server (a nonce in its first 16 bytes), one request from the benchmark's HttpClient (Wharf: `POST ?digest=` with the body; distribution: `POST`, then `PUT ?digest=` with the body). Wharf streams the body into 8 MiB parts of a multipart upload (one part sent while the next fills), checks the digest, then copies the upload to the blob's key inside RGW and deletes the upload. The baseline writes the same bytes with the SDK: `InitiateMultipartUpload`, {options.S3PartSize >> 20} MiB `UploadPart`s one at a time from memory, `CompleteMultipartUpload`: the same part size and parallelism as Wharf, without the registry's extra work. Before the rounds, one untimed push each (RGW's first writes take fresh memory, which costs more here); in each round the three take turns, the order turning by one each round. Every pushed object is deleted right after its push (RGW keeps objects in RAM).
-            - Pull: the same {Size} blob, pushed once untimed, read whole by an HttpClient in 1 MiB reads. Streamed: Wharf (redirects off) and distribution with `storage.redirect.disable: true`. Redirect: a Wharf replica with `Storage:S3:Redirect true`, and distribution as it runs by default on S3, both answering 307 to a presigned RGW URL; the client follows it (timed from the first request to the last byte). The baseline is the SDK's `GetObject` of the object Wharf serves.
+            - Pull: the same {Size} blob, pushed once untimed, read whole by an HttpClient in 1 MiB reads; one untimed read of each kind first, then the five take turns, the order turning by one each round. Streamed: Wharf (redirects off) and distribution with `storage.redirect.disable: true`. Redirect: a Wharf replica with `Storage:S3:Redirect true`, and distribution as it runs by default on S3, both answering 307 to a presigned RGW URL; the client follows it (timed from the first request to the last byte). The baseline is the SDK's `GetObject` of the object Wharf serves.
             - Small requests: the built-in closed-loop loader (raw keep-alive sockets, one request in flight per connection) for {options.LoadDuration.TotalSeconds:0} s at each connection count, on a one-layer image pushed to each server; `Accept` is what docker sends. Wharf keeps recently served manifests in memory for 5 s (and blob links likewise), so most manifest GETs on either Wharf are answered without the database or blob storage; they are asked again when an entry expires. The tags list has no cache: each request is a query on the metadata (PostgreSQL or SQLite); its body is sent chunked, which the built-in loader does not read, so it runs under wrk (2 threads).
             """);
         var notes = results.Notes();
