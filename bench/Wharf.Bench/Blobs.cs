@@ -98,6 +98,23 @@ internal sealed class Blob
         return nonce;
     }
 
+    /// <summary>Reads the blob's bytes from <paramref name="offset"/> (nonce applied) into <paramref name="buffer"/>, filling it unless the blob ends first.</summary>
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, long offset, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < buffer.Length && offset + filled < Length)
+        {
+            var read = await Source.ReadAsync(buffer[filled..], offset + filled, cancellationToken);
+            if (read == 0)
+            {
+                throw new EndOfStreamException("blob source ended early");
+            }
+            filled += read;
+        }
+        ApplyNonce(Nonce, offset, buffer.Span[..filled]);
+        return filled;
+    }
+
     /// <summary>The bytes [offset, offset + length) as a request body, streamed from a pooled buffer.</summary>
     public HttpContent Content(long offset, long length) => new BlobContent(this, offset, length);
 

@@ -15,6 +15,16 @@ internal sealed record Options
     public string WharfSource { get; init; } = "unknown";
     public bool Smoke { get; init; }
 
+    /// <summary>The object-storage section instead of the default suite: Wharf on S3 (Ceph RGW) and
+    /// PostgreSQL, against the AWS SDK talking to RGW directly and distribution's S3 driver.</summary>
+    public bool S3 { get; init; }
+
+    /// <summary>The repository root, for scripts/rgw and scripts/postgres.</summary>
+    public string RepositoryRoot { get; init; } = "";
+
+    /// <summary>The part size of the direct SDK upload: Wharf's own (8 MiB parts, one in flight).</summary>
+    public int S3PartSize { get; init; } = 8 << 20;
+
     /// <summary>For working on the benchmark: run only the workloads whose title contains one of these.</summary>
     public string[] Only { get; init; } = [];
 
@@ -40,9 +50,9 @@ internal sealed record Options
 
     public static Options Parse(string[] args)
     {
-        string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown";
+        string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown", repo = "";
         string[] only = [];
-        bool smoke = false;
+        bool smoke = false, s3 = false;
         int? rounds = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -56,15 +66,17 @@ internal sealed record Options
                 case "--wharf-source": source = args[++i]; break;
                 case "--rounds": rounds = int.Parse(args[++i]); break;
                 case "--smoke": smoke = true; break;
+                case "--s3": s3 = true; break;
+                case "--repo": repo = args[++i]; break;
                 case "--only": only = args[++i].Split(','); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
         if (work is null || wharf is null)
         {
-            throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
+            throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--s3 --repo DIR] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, RepositoryRoot = repo };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:
@@ -79,6 +91,11 @@ internal sealed record Options
                 ConcurrentBlobSize = 1 << 20,
                 SkopeoImages = 10,
             };
+            if (s3)
+            {
+                // Several 8 MiB parts per push, and the load tests long enough to warm up.
+                options = options with { BlobSize = 32L << 20 };
+            }
         }
         if (rounds is { } r)
         {

@@ -20,6 +20,12 @@ var blobPath = Path.Combine(www, "blob.bin");
 await WriteRandomFileAsync(blobPath, options.BlobSize);
 await File.WriteAllTextAsync(Path.Combine(www, "ready.txt"), "ok\n");
 
+if (options.S3)
+{
+    // bench/run --s3: the object-storage section alone; it rewrites only its own part of the report.
+    return await ObjectStorage.RunAsync(options, runClock, blobPath, machine, loadBefore);
+}
+
 if (options.Selected(Startup.Title))
 {
     Console.WriteLine($"== {Startup.Title}");
@@ -102,6 +108,15 @@ Console.WriteLine(report);
 Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
 if (options.OutFile is not null)
 {
+    // The object-storage section comes from `bench/run --s3`: kept as it was, before the analysis.
+    if (File.Exists(options.OutFile))
+    {
+        ObjectStorage.Without(await File.ReadAllTextAsync(options.OutFile), out var s3Section);
+        if (s3Section is not null)
+        {
+            report = ObjectStorage.WithSection(report, s3Section, options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null);
+        }
+    }
     await File.WriteAllTextAsync(options.OutFile, report);
     Console.WriteLine($"written to {options.OutFile}");
 }

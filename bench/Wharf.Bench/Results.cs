@@ -70,10 +70,11 @@ internal sealed class Results
         }
     }
 
-    public string Table()
+    /// <summary>The table; <paramref name="limitHeader"/> names the third column (what Wharf is held against).</summary>
+    public string Table(string limitHeader = "limit")
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| workload | metric | unit | Wharf | distribution | Wharf / distribution | limit | Wharf / limit | samples |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| workload | metric | unit | Wharf | distribution | Wharf / distribution | {limitHeader} | Wharf / {limitHeader} | samples |");
         sb.AppendLine("|---|---|---|--:|--:|--:|--:|--:|--:|");
         foreach (var row in rows)
         {
@@ -101,6 +102,16 @@ internal sealed class Results
             sb.AppendLine(CultureInfo.InvariantCulture, $"- **error**: {error}");
         }
         return sb.ToString();
+    }
+
+    /// <summary>The median of one cell, or null when it has no samples.</summary>
+    public double? Median(string workload, string metric, string column)
+    {
+        lock (rows)
+        {
+            var row = rows.Find(r => r.Workload == workload && r.Metric == metric);
+            return row is null ? null : Median(row, column);
+        }
     }
 
     private static double? Median(Row row, string column)

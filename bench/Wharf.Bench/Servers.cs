@@ -29,15 +29,60 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>From just before the process was started to the first 200 on the ready URL.</summary>
     public TimeSpan StartupTime { get; private set; }
 
-    public static Task<ServerProcess> StartWharfAsync(Options options, string dataDir)
+    public static Task<ServerProcess> StartWharfAsync(Options options, string dataDir) =>
+        StartWharfAsync(options, dataDir, Results.Wharf, []);
+
+    /// <summary>Wharf with more settings (other providers), under a name of its own.</summary>
+    public static Task<ServerProcess> StartWharfAsync(Options options, string dataDir, string name, string[] moreSettings)
     {
         var port = FreePort();
         // A .dll runs on the dotnet host; anything else is a native (AOT) executable.
-        string[] settings = ["--urls", $"http://127.0.0.1:{port}", "--Storage:Root", dataDir];
+        string[] settings = ["--urls", $"http://127.0.0.1:{port}", "--Storage:Root", dataDir, .. moreSettings];
         var native = !options.WharfDll.EndsWith(".dll", StringComparison.Ordinal);
-        return StartAsync(Results.Wharf, options, native ? options.WharfDll : "dotnet",
+        return StartAsync(name, options, native ? options.WharfDll : "dotnet",
             native ? settings : [options.WharfDll, .. settings],
             dataDir + ".log", new Uri($"http://127.0.0.1:{port}/"), "v2/");
+    }
+
+    /// <summary>
+    /// Distribution with its S3 driver on <paramref name="s3"/>, otherwise configured as in
+    /// <see cref="StartDistributionAsync"/>. It redirects blob GETs to presigned URLs unless
+    /// <paramref name="redirect"/> is false. AWS_CA_BUNDLE is taken out of its environment: its S3
+    /// driver panics at start when that variable names a bundle ("unable to load custom CA bundle").
+    /// </summary>
+    public static Task<ServerProcess> StartDistributionS3Async(Options options, string dataDir, string name, S3Settings s3, string bucket, bool redirect)
+    {
+        var port = FreePort();
+        Directory.CreateDirectory(dataDir);
+        var config = dataDir + ".yml";
+        File.WriteAllText(config, $"""
+            version: 0.1
+            log:
+              level: warn
+              accesslog:
+                disabled: true
+            storage:
+              s3:
+                region: {S3Settings.Region}
+                regionendpoint: {s3.Endpoint}
+                bucket: {bucket}
+                accesskey: {s3.AccessKey}
+                secretkey: {s3.SecretKey}
+                rootdirectory: /{S3Settings.Prefix}
+                secure: false
+                v4auth: true
+                forcepathstyle: true
+              cache:
+                blobdescriptor: inmemory
+              delete:
+                enabled: true
+              redirect:
+                disable: {(redirect ? "false" : "true")}
+            http:
+              addr: 127.0.0.1:{port}
+            """);
+        return StartAsync(name, options, "/usr/bin/docker-registry", ["serve", config],
+            dataDir + ".log", new Uri($"http://127.0.0.1:{port}/"), "v2/", removeFromEnvironment: ["AWS_CA_BUNDLE"]);
     }
 
     public static Task<ServerProcess> StartDistributionAsync(Options options, string dataDir)
@@ -97,7 +142,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             Path.Combine(dir, "nginx.log"), new Uri($"http://127.0.0.1:{port}/"), readyPath);
     }
 
-    private static async Task<ServerProcess> StartAsync(string name, Options options, string file, string[] args, string log, Uri baseUri, string readyPath)
+    private static async Task<ServerProcess> StartAsync(string name, Options options, string file, string[] args, string log, Uri baseUri, string readyPath, string[]? removeFromEnvironment = null)
     {
         // Through sh only to send output to the log file: exec keeps the pid, so the pid we
         // measure is the server's own.
@@ -110,6 +155,10 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
         start.Environment["BENCH_LOG"] = log;
+        foreach (var variable in removeFromEnvironment ?? [])
+        {
+            start.Environment.Remove(variable);
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
 
         var clock = Stopwatch.StartNew();
