@@ -76,6 +76,27 @@ public sealed class S3RegistryApiTests(RgwEngine rgw) : S3TestBase(rgw)
         Assert.Equal(10, head.Content.Headers.ContentLength);
     }
 
+    [Fact]
+    public async Task GetBlob_ObjectGoneFromTheBucket_Answers404BlobUnknownNot500()
+    {
+        var content = RandomBytes(1000, seed: 23);
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+        await using var server = new S3Wharf(Rgw, Bucket);
+        using var client = server.CreateClient();
+        using (var push = await client.PostAsync($"/v2/team/app/blobs/uploads/?digest={digest}", new ByteArrayContent(content)))
+        {
+            Assert.Equal(HttpStatusCode.Created, push.StatusCode);
+        }
+        // Pulled once, so nothing in the registry remembers it as absent or present beyond its metadata.
+        Assert.Equal(content, await client.GetByteArrayAsync($"/v2/team/app/blobs/{digest}"));
+
+        await Rgw.Client.DeleteObjectAsync(Bucket, $"docker/registry/v2/blobs/sha256/{digest[7..9]}/{digest[7..]}/data");
+        using var pulled = await client.GetAsync($"/v2/team/app/blobs/{digest}");
+
+        Assert.Equal(HttpStatusCode.NotFound, pulled.StatusCode);
+        Assert.Contains("BLOB_UNKNOWN", await pulled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     /// <summary>Wharf on the test's bucket, its metadata in a temp directory removed afterwards.</summary>
     private sealed class S3Wharf : WebApplicationFactory<Program>
     {

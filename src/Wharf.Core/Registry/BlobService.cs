@@ -26,16 +26,15 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
         return size;
     }
 
-    /// <summary>The blob if <paramref name="repository"/> may read it and its bytes are present.</summary>
+    /// <summary>The blob if <paramref name="repository"/> may read it. Its bytes are not looked for
+    /// here: the metadata is written only once they are durable, and opening them (or the local file)
+    /// reports them missing as BLOB_UNKNOWN. A stat first would cost every pull from object storage a
+    /// second request.</summary>
     public async Task<BlobContent> GetAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
     {
         var size = await GetSizeAsync(repository, digest, cancellationToken);
         var path = StoragePaths.Blob(digest);
         var localFile = storage.TryGetLocalFile(path);
-        if (localFile is null && await storage.GetSizeAsync(path, cancellationToken) is null)
-        {
-            throw new RegistryException(ErrorCode.BlobUnknown, $"the bytes of blob {digest} are missing from storage");
-        }
         var redirect = localFile is null ? await storage.GetRedirectUrlAsync(path, cancellationToken) : null;
         return new BlobContent(digest, size, localFile, ct => storage.OpenReadAsync(path, 0, ct), redirect);
     }

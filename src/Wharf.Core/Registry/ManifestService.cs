@@ -50,11 +50,8 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             }
             return new ManifestContent(record, bytes, null, ct => storage.OpenReadAsync(path, 0, ct));
         }
+        // As for blobs: opening the bytes reports them missing, no stat first.
         var localFile = storage.TryGetLocalFile(path);
-        if (localFile is null && await storage.GetSizeAsync(path, cancellationToken) is null)
-        {
-            throw MissingBytes(record.Digest);
-        }
         return new ManifestContent(record, null, localFile, ct => storage.OpenReadAsync(path, 0, ct));
     }
 
