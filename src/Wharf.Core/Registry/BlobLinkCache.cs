@@ -6,10 +6,9 @@ namespace Wharf.Registry;
 /// <summary>
 /// Which blobs a repository may read, with their sizes, as recently looked up: clients HEAD every
 /// layer before pushing or pulling, and answering from memory spares a database query per HEAD.
-/// Unlinking drops the entry here, and other replicas' unlinks arrive through
-/// <see cref="IReplicaChanges"/> a moment after they are answered (so another replica may still
-/// report an unlinked blob briefly: harmless, the bytes stay until garbage collection and a manifest
-/// push checks its blobs in the database); entries also expire after a few seconds.
+/// Unlinking drops the entry here and, through <see cref="IReplicaChanges"/>, in every other replica
+/// before the unlink is answered; while this process is not current, nothing is cached or served
+/// from here. Entries also expire after a few seconds.
 /// </summary>
 public sealed class BlobLinkCache
 {
@@ -44,7 +43,8 @@ public sealed class BlobLinkCache
 
     public bool TryGet(RepositoryName repository, Digest digest, out long size)
     {
-        if (_links.TryGetValue((repository.Value, digest.ToString()), out var entry) && entry.Expires > _time.GetUtcNow())
+        if ((_changes?.IsCurrent ?? true)
+            && _links.TryGetValue((repository.Value, digest.ToString()), out var entry) && entry.Expires > _time.GetUtcNow())
         {
             size = entry.Size;
             return true;
@@ -55,9 +55,9 @@ public sealed class BlobLinkCache
 
     public void Add(RepositoryName repository, Digest digest, long size, long generation)
     {
-        if (generation != Generation || _changes is { HearsOthers: false })
+        if (generation != Generation || _changes is { IsCurrent: false })
         {
-            // Nothing is cached while other replicas' unlinks could go unheard.
+            // Nothing is cached while another replica's unlink could go unheard.
             return;
         }
         if (_links.Count >= MaxEntries)

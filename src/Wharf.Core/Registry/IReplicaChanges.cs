@@ -2,31 +2,30 @@ using Wharf.Distribution;
 
 namespace Wharf.Registry;
 
-/// <summary>A change to a repository that caches of other processes must not miss: today a blob
-/// unlinked (<see cref="UnlinkedBlob"/>), the one change other replicas cache answers about.</summary>
+/// <summary>A change to a repository that caches of other processes must not miss: a manifest or
+/// tag changed (no digest), or a blob unlinked (<see cref="UnlinkedBlob"/>).</summary>
 public sealed record RepositoryChange(RepositoryName Repository, Digest? UnlinkedBlob = null);
 
 /// <summary>
 /// How the processes sharing one metadata store (replicas of a cluster) tell each other about
-/// changes, so that what one of them cached is dropped as soon as another changes it. A single
-/// process has nobody to tell (<see cref="SingleProcessChanges"/>); PostgreSQL uses LISTEN/NOTIFY.
+/// changes, so that nothing one of them cached outlives a change another made. A client that moves
+/// a tag through one replica and pulls through another must see its move: so a change is published
+/// before its client is answered, and publishing waits until every replica that may answer from its
+/// cache has applied it. A single process has nobody to tell (<see cref="SingleProcessChanges"/>);
+/// PostgreSQL uses LISTEN/NOTIFY.
 /// </summary>
 public interface IReplicaChanges
 {
-    /// <summary>Whether other processes write to the same metadata store. Then nothing that can
-    /// change (which manifest a tag names) is answered from memory: a notification can reach
-    /// another replica a moment after the writer's client was answered, and a client that pushes
-    /// through one replica and pulls through another must see its push. Content-addressed bytes,
-    /// which never change, are cached either way.</summary>
-    bool IsShared { get; }
+    /// <summary>Whether this process may answer from its caches now: it has applied every change
+    /// whose client another replica could have answered by now. Always, for one process; for a
+    /// replica, while it hears the others without delay. While it is false, nothing that another
+    /// replica could change is cached or served from a cache.</summary>
+    bool IsCurrent { get; }
 
-    /// <summary>Whether changes published elsewhere are being heard now (always, for one process).
-    /// While they are not, nothing that another replica could change is cached.</summary>
-    bool HearsOthers { get; }
-
-    /// <summary>Tells the other processes about a change this one has committed; returns once the
-    /// channel has carried it (other replicas apply it a moment later). A failure to publish is
-    /// logged, not thrown: the change is committed, and other caches expire anyway.</summary>
+    /// <summary>Tells the other processes about a change this one has committed, and returns once
+    /// every other process that could answer from its cache has applied it (or, for one that does
+    /// not confirm in time, once it can no longer be answering from its cache). A failure to publish
+    /// is logged, not thrown: the change is committed, and cached answers expire within seconds.</summary>
     Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken);
 
     /// <summary>A change that another process committed.</summary>
@@ -39,9 +38,7 @@ public interface IReplicaChanges
 /// <summary>The one process there is: nothing to tell, nothing to hear.</summary>
 public sealed class SingleProcessChanges : IReplicaChanges
 {
-    public bool IsShared => false;
-
-    public bool HearsOthers => true;
+    public bool IsCurrent => true;
 
     public Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -7,9 +7,11 @@ namespace Wharf.Registry;
 /// <summary>
 /// Recently served manifests, with their bytes, by repository and reference: a pull asks for the
 /// same few manifests over and over, and answering from memory spares a database query, a file
-/// open and a stat per request. Every write to a repository drops that repository's entries; entries
-/// also expire after a few seconds. With several replicas on one store only bytes by digest are
-/// kept (<see cref="TryGetBytes"/>): see <see cref="IReplicaChanges.IsShared"/>.
+/// open and a stat per request. Every write to a repository drops that repository's entries, here
+/// and (through <see cref="IReplicaChanges"/>) in every other replica before the writer's client is
+/// answered; entries also expire after a few seconds. While this process is not current (it may not
+/// have heard another replica's change), nothing is served from here but bytes by digest
+/// (<see cref="TryGetBytes"/>), which never change.
 /// </summary>
 public sealed class ManifestCache
 {
@@ -21,15 +23,30 @@ public sealed class ManifestCache
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entry>> _repositories = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly IReplicaChanges? _changes;
     private int _count;
     private long _generation;
 
     private readonly ConcurrentDictionary<string, byte[]> _bytesByDigest = new(StringComparer.Ordinal);
 
-    public ManifestCache(TimeProvider time)
+    public ManifestCache(TimeProvider time, IReplicaChanges? changes = null)
     {
         _time = time;
+        _changes = changes;
+        if (changes is not null)
+        {
+            changes.ChangedElsewhere += change =>
+            {
+                if (change.UnlinkedBlob is null)
+                {
+                    Invalidate(change.Repository);
+                }
+            };
+            changes.ChangesMayBeMissed += Clear;
+        }
     }
+
+    private bool IsCurrent => _changes?.IsCurrent ?? true;
 
     /// <summary>Read before a lookup and handed to <see cref="Add"/>: an entry whose lookup overlapped
     /// an invalidation may hold what was just changed, and is not kept.</summary>
@@ -37,7 +54,8 @@ public sealed class ManifestCache
 
     public bool TryGet(RepositoryName repository, Reference reference, out ManifestRecord record, out byte[] bytes)
     {
-        if (_repositories.TryGetValue(repository.Value, out var entries)
+        if (IsCurrent
+            && _repositories.TryGetValue(repository.Value, out var entries)
             && entries.TryGetValue(reference.ToString(), out var entry)
             && entry.Expires > _time.GetUtcNow())
         {
@@ -52,8 +70,9 @@ public sealed class ManifestCache
 
     public void Add(RepositoryName repository, Reference reference, ManifestRecord record, byte[] bytes, long generation)
     {
-        if (bytes.Length > MaxCachedBytes || generation != Generation)
+        if (bytes.Length > MaxCachedBytes || generation != Generation || !IsCurrent)
         {
+            // Nothing is kept that another replica's change might already have overtaken.
             return;
         }
         if (Volatile.Read(ref _count) >= MaxEntries)
@@ -81,7 +100,7 @@ public sealed class ManifestCache
     }
 
     /// <summary>The bytes of a manifest by digest: content-addressed, so never stale, whoever
-    /// changes which tags point where. What replicas sharing a store cache.</summary>
+    /// changes which tags point where, current or not.</summary>
     public bool TryGetBytes(Digest digest, out byte[] bytes) => _bytesByDigest.TryGetValue(digest.ToString(), out bytes!);
 
     public void AddBytes(Digest digest, byte[] bytes)

@@ -22,9 +22,9 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
     public async Task<ManifestContent> GetAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
         var path = "";
-        // One process: what a tag names is cached, and every change here drops it. Replicas sharing
-        // a store ask the store every time (one indexed query) and cache only the bytes by digest.
-        if (!changes.IsShared && cache.TryGet(repository, reference, out var cached, out var cachedBytes))
+        // What a tag names is cached while this process is current (see IReplicaChanges): every
+        // change, here or on another replica, drops the repository's entries before it is answered.
+        if (cache.TryGet(repository, reference, out var cached, out var cachedBytes))
         {
             path = StoragePaths.Blob(cached.Digest);
             return new ManifestContent(cached, cachedBytes, null, ct => storage.OpenReadAsync(path, 0, ct));
@@ -33,21 +33,17 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
             ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         path = StoragePaths.Blob(record.Digest);
-        if (changes.IsShared && cache.TryGetBytes(record.Digest, out var knownBytes))
+        if (!cache.TryGetBytes(record.Digest, out var bytes))
         {
-            return new ManifestContent(record, knownBytes, null, ct => storage.OpenReadAsync(path, 0, ct));
-        }
-        var bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
-        if (bytes is not null)
-        {
-            if (changes.IsShared)
+            bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
+            if (bytes is not null)
             {
                 cache.AddBytes(record.Digest, bytes);
             }
-            else
-            {
-                cache.Add(repository, reference, record, bytes, generation);
-            }
+        }
+        if (bytes is not null)
+        {
+            cache.Add(repository, reference, record, bytes, generation);
             return new ManifestContent(record, bytes, null, ct => storage.OpenReadAsync(path, 0, ct));
         }
         // As for blobs: opening the bytes reports them missing, no stat first.
@@ -104,6 +100,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         };
         await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tags, CancellationToken.None);
         cache.Invalidate(repository);
+        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
         return new PutManifestResult(digest, record.Subject, tags);
     }
 
@@ -148,6 +145,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         {
             throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         }
+        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
     }
 
     private async Task EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)

@@ -83,13 +83,27 @@ public sealed class BlobLinkCacheTests
     }
 
     [Fact]
-    public void Add_WhileOtherReplicasAreNotHeard_IsNotKept()
+    public void Add_WhileNotCurrent_IsNotKept()
     {
-        var changes = new FakeReplicaChanges { HearsOthers = false };
+        var changes = new FakeReplicaChanges { IsCurrent = false };
         var cache = new BlobLinkCache(TimeProvider.System, changes);
 
         cache.Add(Repository, Blob, 42, cache.Generation);
 
         Assert.False(cache.TryGet(Repository, Blob, out _));
+    }
+
+    [Fact]
+    public void TryGet_NoLongerCurrent_Misses()
+    {
+        var changes = new FakeReplicaChanges();
+        var cache = new BlobLinkCache(TimeProvider.System, changes);
+        cache.Add(Repository, Blob, 42, cache.Generation);
+
+        changes.IsCurrent = false;
+
+        Assert.False(cache.TryGet(Repository, Blob, out _));
+        changes.IsCurrent = true;
+        Assert.True(cache.TryGet(Repository, Blob, out _));
     }
 }

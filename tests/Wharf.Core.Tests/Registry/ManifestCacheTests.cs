@@ -90,4 +90,69 @@ public sealed class ManifestCacheTests
 
         Assert.True(cache.TryGetBytes(Record.Digest, out _));
     }
+
+    [Fact]
+    public void ChangedElsewhere_ManifestOrTagChange_DropsTheRepositorysEntries()
+    {
+        var changes = new FakeReplicaChanges();
+        var cache = new ManifestCache(TimeProvider.System, changes);
+        var other = RepositoryName.Parse("team/other");
+        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+        cache.Add(other, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+
+        changes.RaiseChangedElsewhere(new RepositoryChange(Repository));
+
+        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+        Assert.True(cache.TryGet(other, Reference.Parse("v1"), out _, out _));
+    }
+
+    [Fact]
+    public void ChangedElsewhere_BlobUnlinked_KeepsManifests()
+    {
+        var changes = new FakeReplicaChanges();
+        var cache = new ManifestCache(TimeProvider.System, changes);
+        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+
+        changes.RaiseChangedElsewhere(new RepositoryChange(Repository, TestDigests.Sha256Of("layer")));
+
+        Assert.True(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+    }
+
+    [Fact]
+    public void ChangesMayBeMissed_DropsEverything()
+    {
+        var changes = new FakeReplicaChanges();
+        var cache = new ManifestCache(TimeProvider.System, changes);
+        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+
+        changes.RaiseChangesMayBeMissed();
+
+        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+    }
+
+    [Fact]
+    public void TryGet_NotCurrent_MissesUntilCurrentAgain()
+    {
+        var changes = new FakeReplicaChanges();
+        var cache = new ManifestCache(TimeProvider.System, changes);
+        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+
+        changes.IsCurrent = false;
+        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+
+        changes.IsCurrent = true;
+        Assert.True(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+    }
+
+    [Fact]
+    public void Add_WhileNotCurrent_IsNotKept()
+    {
+        var changes = new FakeReplicaChanges { IsCurrent = false };
+        var cache = new ManifestCache(TimeProvider.System, changes);
+
+        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+        changes.IsCurrent = true;
+
+        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+    }
 }

@@ -7,9 +7,7 @@ public sealed class FakeReplicaChanges : IReplicaChanges
 {
     public List<RepositoryChange> Published { get; } = [];
 
-    public bool IsShared => true;
-
-    public bool HearsOthers { get; set; } = true;
+    public bool IsCurrent { get; set; } = true;
 
     public event Action<RepositoryChange>? ChangedElsewhere;
 

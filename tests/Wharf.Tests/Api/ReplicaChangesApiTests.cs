@@ -7,11 +7,12 @@ using Wharf.Registry;
 
 namespace Wharf.Tests.Api;
 
-/// <summary>A registry whose metadata store other replicas share: every write here is published,
-/// and what a tag names is never answered from memory, so a tag moved by another replica is served
-/// at once.</summary>
+/// <summary>A registry whose metadata store other replicas share: every write here is published
+/// before it is answered, another replica's change drops what it changed from the caches, and while
+/// the process is not current, what a tag names is read from the store.</summary>
 public sealed class ReplicaChangesApiTests : IDisposable
 {
+    private static readonly RepositoryName Team = RepositoryName.Parse("team/app");
     private readonly WharfApiFactory _factory = new();
     private readonly RecordingReplicaChanges _changes = new();
     private readonly WebApplicationFactoryClient _registry;
@@ -23,11 +24,12 @@ public sealed class ReplicaChangesApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Writes_OnlyBlobUnlinksArePublished()
+    public async Task Writes_ManifestTagAndUnlinkChangesArePublished()
     {
         var registry = _registry.Client;
         var (_, digest) = await registry.PushImageAsync("team/app", "v1");
         var layer = await registry.PushBlobAsync("team/app", "only a layer");
+        Assert.Equal([new RepositoryChange(Team)], _changes.Published);
 
         using (var deleteTag = await registry.Http.DeleteAsync("/v2/team/app/manifests/v1"))
         {
@@ -42,40 +44,87 @@ public sealed class ReplicaChangesApiTests : IDisposable
             Assert.Equal(HttpStatusCode.Accepted, deleteBlob.StatusCode);
         }
 
-        var team = RepositoryName.Parse("team/app");
-        // Manifest and tag changes need no message: with a shared store nobody caches what a tag names.
-        Assert.Equal([new RepositoryChange(team, Digest.Parse(layer))], _changes.Published);
+        Assert.Equal(
+            [new RepositoryChange(Team), new RepositoryChange(Team), new RepositoryChange(Team), new RepositoryChange(Team, Digest.Parse(layer))],
+            _changes.Published);
     }
 
     [Fact]
-    public async Task SharedStore_TagMovedByAnotherReplica_ServedAtOnceWithoutANotification()
+    public async Task TagMovedByAnotherReplica_ServedAtOnceWhenItsChangeArrives()
     {
-        var registry = _registry.Client;
-        var (_, first) = await registry.PushImageAsync("team/app", "latest", seed: "first");
-        var (_, second) = await registry.PushImageAsync("team/app", "second", seed: "second");
-        Assert.Equal(first, await DigestOfTagAsync("latest"));
+        var (first, second) = await PushTwoAsync();
         Assert.Equal(first, await DigestOfTagAsync("latest"));
 
-        // Another replica moves the tag: straight in the shared metadata, and nobody says so.
-        var metadata = _registry.Services.GetRequiredService<IMetadataStore>();
-        var team = RepositoryName.Parse("team/app");
-        var record = (await metadata.GetManifestAsync(team, Reference.Parse("second"), default))!;
-        await metadata.PutManifestAsync(team, record, [], ["latest"], default);
+        await MoveLatestElsewhereAsync();
+        _changes.RaiseChangedElsewhere(new RepositoryChange(Team));
 
         Assert.Equal(second, await DigestOfTagAsync("latest"));
     }
 
     [Fact]
-    public async Task SharedStore_ManifestDeletedByAnotherReplica_IsGoneAtOnce()
+    public async Task Current_TagAnswersComeFromTheCache()
+    {
+        var (first, _) = await PushTwoAsync();
+        Assert.Equal(first, await DigestOfTagAsync("latest"));
+
+        // A change nobody announces (which no real replica makes) shows what is served from memory.
+        await MoveLatestElsewhereAsync();
+
+        Assert.Equal(first, await DigestOfTagAsync("latest"));
+    }
+
+    [Fact]
+    public async Task NotCurrent_TagIsReadFromTheStore()
+    {
+        var (first, second) = await PushTwoAsync();
+        Assert.Equal(first, await DigestOfTagAsync("latest"));
+
+        _changes.IsCurrent = false;
+        await MoveLatestElsewhereAsync();
+
+        Assert.Equal(second, await DigestOfTagAsync("latest"));
+    }
+
+    [Fact]
+    public async Task ChangesMissed_CacheDropped()
+    {
+        var (first, second) = await PushTwoAsync();
+        Assert.Equal(first, await DigestOfTagAsync("latest"));
+
+        await MoveLatestElsewhereAsync();
+        _changes.RaiseChangesMayBeMissed();
+
+        Assert.Equal(second, await DigestOfTagAsync("latest"));
+    }
+
+    [Fact]
+    public async Task ManifestDeletedByAnotherReplica_IsGoneWhenItsChangeArrives()
     {
         var registry = _registry.Client;
         var (_, digest) = await registry.PushImageAsync("team/gone", "v1");
         Assert.Equal(digest, await DigestOfTagAsync("v1", "team/gone"));
 
-        await _registry.Services.GetRequiredService<IMetadataStore>().DeleteManifestAsync(RepositoryName.Parse("team/gone"), Digest.Parse(digest), default);
+        var gone = RepositoryName.Parse("team/gone");
+        await _registry.Services.GetRequiredService<IMetadataStore>().DeleteManifestAsync(gone, Digest.Parse(digest), default);
+        _changes.RaiseChangedElsewhere(new RepositoryChange(gone));
 
-        using var response = await registry.Http.GetAsync($"/v2/team/gone/manifests/{digest}");
+        using var response = await registry.Http.GetAsync("/v2/team/gone/manifests/v1");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<(string First, string Second)> PushTwoAsync()
+    {
+        var (_, first) = await _registry.Client.PushImageAsync("team/app", "latest", seed: "first");
+        var (_, second) = await _registry.Client.PushImageAsync("team/app", "second", seed: "second");
+        return (first, second);
+    }
+
+    // Another replica moves the tag: straight in the shared metadata.
+    private async Task MoveLatestElsewhereAsync()
+    {
+        var metadata = _registry.Services.GetRequiredService<IMetadataStore>();
+        var record = (await metadata.GetManifestAsync(Team, Reference.Parse("second"), default))!;
+        await metadata.PutManifestAsync(Team, record, [], ["latest"], default);
     }
 
     private async Task<string> DigestOfTagAsync(string tag, string repository = "team/app")
@@ -93,22 +142,11 @@ public sealed class ReplicaChangesApiTests : IDisposable
     {
         public List<RepositoryChange> Published { get; } = [];
 
-        public bool IsShared => true;
+        public bool IsCurrent { get; set; } = true;
 
-        public bool HearsOthers => true;
+        public event Action<RepositoryChange>? ChangedElsewhere;
 
-        // Other replicas' notifications are not needed: with a shared store nothing mutable is cached.
-        public event Action<RepositoryChange>? ChangedElsewhere
-        {
-            add { }
-            remove { }
-        }
-
-        public event Action? ChangesMayBeMissed
-        {
-            add { }
-            remove { }
-        }
+        public event Action? ChangesMayBeMissed;
 
         public Task PublishAsync(RepositoryChange change, CancellationToken cancellationToken)
         {
@@ -118,5 +156,9 @@ public sealed class ReplicaChangesApiTests : IDisposable
             }
             return Task.CompletedTask;
         }
+
+        public void RaiseChangedElsewhere(RepositoryChange change) => ChangedElsewhere?.Invoke(change);
+
+        public void RaiseChangesMayBeMissed() => ChangesMayBeMissed?.Invoke();
     }
 }
