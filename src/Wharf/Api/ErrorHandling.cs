@@ -28,6 +28,13 @@ internal static partial class ErrorHandling
             {
                 context.Abort();
             }
+            catch (IOException e) when (IsNoSpace(e))
+            {
+                // ENOSPC: the write's bytes were never committed (an uncommitted writer is
+                // discarded), so nothing is half written; tell the client what is wrong.
+                Log.StorageFull(Logger(context), context.Request.Method, context.Request.Path, e.Message);
+                await WriteAsync(context, new RegistryException(ErrorCode.Unknown, "the registry's storage is full; nothing was stored", StatusCodes.Status507InsufficientStorage));
+            }
             catch (BadHttpRequestException e)
             {
                 // Kestrel's own verdicts on the request (a body larger than allowed, a malformed body).
@@ -99,6 +106,11 @@ internal static partial class ErrorHandling
         return buffer.ToArray();
     }
 
+    // Linux reports ENOSPC (28) as the IOException's HResult; Windows ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL.
+    internal static bool IsNoSpace(Exception e) =>
+        e is IOException { HResult: 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) }
+        || (e.InnerException is { } inner && IsNoSpace(inner));
+
     private static bool IsClientGone(HttpContext context, Exception e) =>
         context.RequestAborted.IsCancellationRequested
         || e is ConnectionResetException or ConnectionAbortedException
@@ -112,5 +124,8 @@ internal static partial class ErrorHandling
     {
         [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Unhandled error serving {Method} {Path}")]
         public static partial void Unhandled(ILogger logger, string method, string path, Exception exception);
+
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Storage full serving {Method} {Path}: {Reason}")]
+        public static partial void StorageFull(ILogger logger, string method, string path, string reason);
     }
 }

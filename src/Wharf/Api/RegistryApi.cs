@@ -24,6 +24,11 @@ internal static class RegistryApi
             throw new RegistryException(ErrorCode.Unsupported, $"no resource at {path}", status: 404);
         }
         var method = context.Request.Method;
+        // Read-only mode refuses writes before anything else, as distribution does (405 UNSUPPORTED).
+        if (method is not ("GET" or "HEAD") && context.RequestServices.GetRequiredService<Operations.IReadOnlyMode>().IsReadOnly)
+        {
+            throw new RegistryException(ErrorCode.Unsupported, "the registry is read-only (maintenance); pulls still work", StatusCodes.Status405MethodNotAllowed);
+        }
         await AuthorizeAsync(context, route, method);
         // Requests that carry a blob body count against the client's upload cap.
         using var upload = route.Kind is RouteKind.Upload or RouteKind.UploadStart && method is "POST" or "PATCH" or "PUT"

@@ -24,6 +24,9 @@ public sealed class StorageOptions
 
     public DeleteOptions Delete { get; set; } = new();
 
+    /// <summary>Refuse every write (maintenance): pushes and deletes answer 405 UNSUPPORTED, pulls go on.</summary>
+    public bool ReadOnly { get; set; }
+
     public sealed class DeleteOptions
     {
         /// <summary>Whether clients may delete manifests, tags and blob links.</summary>

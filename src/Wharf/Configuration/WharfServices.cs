@@ -66,6 +66,7 @@ public static class WharfServices
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
         services.AddSingleton<Api.UploadConcurrency>();
+        services.AddSingleton<Operations.IReadOnlyMode, Operations.ReadOnlyMode>();
         services.AddHostedService<Maintenance.UploadPurge>();
         return services;
     }

@@ -9,7 +9,7 @@ namespace Wharf.Maintenance;
 /// <summary>Discards upload sessions older than <see cref="LimitOptions.UploadSessionMaxAge"/>, so an
 /// abandoned push cannot hold space for ever. Runs at start and then periodically; with several
 /// replicas on one metadata store, only the one holding the purge lease does it.</summary>
-internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore metadata, IBlobStorage storage, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
+internal sealed partial class UploadPurge(Operations.IReadOnlyMode readOnly, UploadService uploads, IMetadataStore metadata, IBlobStorage storage, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
 {
     public const string LeaseName = "upload-purge";
 
@@ -30,7 +30,8 @@ internal sealed partial class UploadPurge(UploadService uploads, IMetadataStore 
             {
                 // Per process: running hashes of uploads this replica no longer serves.
                 uploads.DropIdleHashStates(time.GetUtcNow() - UploadService.HashStateIdleLimit);
-                if (await metadata.TryAcquireLeaseAsync(LeaseName, Holder, lease, stoppingToken))
+                // Read-only mode: nothing is deleted until writes are allowed again.
+                if (!readOnly.IsReadOnly && await metadata.TryAcquireLeaseAsync(LeaseName, Holder, lease, stoppingToken))
                 {
                     var cutoff = time.GetUtcNow() - maxAge;
                     var purged = await uploads.PurgeStartedBeforeAsync(cutoff, stoppingToken);

@@ -15,8 +15,9 @@ public sealed class WharfApiFactory : WebApplicationFactory<Program>
 
     internal WharfApiFactory(params (string Key, string Value)[] settings)
     {
-        StorageRoot = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
         _settings = settings.ToDictionary(s => s.Key, s => (string?)s.Value);
+        // A test may serve another factory's data directory (given as Storage:Root).
+        StorageRoot = _settings.GetValueOrDefault("Storage:Root") ?? Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
         _settings["Storage:Root"] = StorageRoot;
     }
 

@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Wharf.Storage;
+using Wharf.Tests.Api;
+
+namespace Wharf.Tests.Limits;
+
+/// <summary>A write that fails for lack of space: 507 with the spec's JSON, and nothing stored.
+/// The failure is a real ENOSPC: the storage's writers write to /dev/full.</summary>
+public sealed class StorageFullTests : IDisposable
+{
+    private readonly WharfApiFactory _factory = new();
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task MonolithicUpload_DiskFull_Answers507AndStoresNothing()
+    {
+        using var full = _factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton<IBlobStorage>(new FullDiskStorage(new FileSystemBlobStorage(_factory.StorageRoot)))));
+        var registry = new RegistryClient(full.CreateClient());
+        var bytes = "bytes that do not fit"u8.ToArray();
+        var digest = RegistryClient.DigestOf(bytes);
+
+        using var response = await registry.Http.PostAsync($"/v2/full/app/blobs/uploads/?digest={digest}", new ByteArrayContent(bytes));
+
+        Assert.Equal(HttpStatusCode.InsufficientStorage, response.StatusCode);
+        Assert.Contains("storage is full", await response.Content.ReadAsStringAsync());
+        Assert.Equal("UNKNOWN", await RegistryClient.ErrorCodeAsync(response));
+        using var head = await registry.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/full/app/blobs/{digest}"));
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        Assert.False(File.Exists(Path.Combine(_factory.StorageRoot, "docker/registry/v2/blobs/sha256", digest[7..9], digest[7..], "data")));
+    }
+
+    private sealed class FullDiskStorage(IBlobStorage inner) : IBlobStorage
+    {
+        public Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken) => inner.GetSizeAsync(path, cancellationToken);
+
+        public Task<Stream?> OpenReadAsync(string path, long offset, CancellationToken cancellationToken) => inner.OpenReadAsync(path, offset, cancellationToken);
+
+        public Task<IBlobWriter> OpenAppendWriterAsync(string path, CancellationToken cancellationToken) => Task.FromResult<IBlobWriter>(new FullWriter());
+
+        public Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken) => inner.MoveAsync(sourcePath, destinationPath, cancellationToken);
+
+        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) => inner.DeleteAsync(path, cancellationToken);
+
+        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+
+        public string? TryGetLocalFile(string path) => inner.TryGetLocalFile(path);
+    }
+
+    private sealed class FullWriter : IBlobWriter
+    {
+        private readonly FileStream _devFull = new("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+
+        public long Size { get; private set; }
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            await _devFull.WriteAsync(data, cancellationToken);
+            Size += data.Length;
+        }
+
+        public async Task CommitAsync(CancellationToken cancellationToken) => await _devFull.FlushAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => _devFull.DisposeAsync();
+    }
+}
