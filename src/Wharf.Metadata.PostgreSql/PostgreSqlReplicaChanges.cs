@@ -143,6 +143,12 @@ public sealed partial class PostgreSqlReplicaChanges : IReplicaChanges, IAsyncDi
             Log.PublishFailed(_logger, e);
             return false;
         }
+        catch (ObjectDisposedException)
+        {
+            // The store closed its connections: the process is stopping (e.g. the goodbye after
+            // the store was disposed); there is nobody left to tell from here.
+            return false;
+        }
     }
 
     /// <summary>Listens until <paramref name="stoppingToken"/> is cancelled, reconnecting after any

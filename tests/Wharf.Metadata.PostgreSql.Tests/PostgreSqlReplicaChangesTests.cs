@@ -185,6 +185,23 @@ public sealed class PostgreSqlReplicaChangesTests(PostgresServer server) : IAsyn
     }
 
     [Fact]
+    public async Task RunAsync_StoreClosedFirst_EndsWithoutAnError()
+    {
+        using var stop = new CancellationTokenSource();
+        var store = await PostgreSqlMetadataStore.OpenAsync(_shared, null, default);
+        var closing = await store.CreateReplicaChangesAsync(null, default);
+        var listener = Task.Run(() => closing.RunAsync(stop.Token));
+        await EventuallyAsync(() => closing.IsCurrent, "the replica did not become current");
+
+        // As at shutdown: the store (and its connection pool) goes before the listener stops.
+        await store.DisposeAsync();
+        await stop.CancelAsync();
+
+        await listener.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(closing.IsCurrent);
+    }
+
+    [Fact]
     public async Task IsCurrent_ListenerKilled_FalseUntilListeningAgain()
     {
         Assert.True(B.IsCurrent);
