@@ -1,4 +1,5 @@
 using Wharf.Distribution;
+using Wharf.Gc;
 using Wharf.Manifests;
 using Wharf.Storage;
 
@@ -19,7 +20,9 @@ public interface IMetadataStore
     /// <summary>The size of a blob the registry holds for any repository, or null.</summary>
     Task<long?> GetBlobSizeAsync(Digest digest, CancellationToken cancellationToken);
 
-    /// <summary>Records a blob (if new) and links it into the repository (created if new).</summary>
+    /// <summary>Records a blob (if new) and links it into the repository (created if new). For content
+    /// whose bytes are known to be in place (import, copy); uploads go through
+    /// <see cref="TryClaimBlobAsync"/> and <see cref="CompleteUploadAsync"/>.</summary>
     Task LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken);
 
     /// <summary>Removes the repository's link to a blob; the blob itself stays for others.</summary>
@@ -41,8 +44,14 @@ public interface IMetadataStore
     Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);
 
     /// <summary>Stores a manifest (idempotent), its references, and points every one of
-    /// <paramref name="tags"/> at it, all in one transaction: either all of it is stored or none.</summary>
-    Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, IReadOnlyCollection<string> tags, CancellationToken cancellationToken);
+    /// <paramref name="tags"/> at it, all in one transaction: either all of it is stored or none.
+    /// Tags moved away from another manifest, and a manifest pushed without a tag, are queued for
+    /// review. Inside the transaction, every one of <paramref name="requiredBlobs"/> must still be
+    /// linked in the repository and every one of <paramref name="requiredManifests"/> still be a
+    /// manifest of it, else <see cref="MissingContentException"/>; while garbage collection deletes
+    /// the manifest's own bytes, <see cref="BlobBeingDeletedException"/>.</summary>
+    Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, IReadOnlyCollection<string> tags, CancellationToken cancellationToken,
+        IReadOnlyCollection<Digest>? requiredBlobs = null, IReadOnlyCollection<Digest>? requiredManifests = null);
 
     /// <summary>Deletes a manifest and every tag pointing at it; false when it was not there.</summary>
     Task<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken);
@@ -56,6 +65,10 @@ public interface IMetadataStore
     /// <summary>Repository names in lexical order after <paramref name="last"/>.</summary>
     Task<Page<string>> ListRepositoriesAsync(int? limit, string? last, CancellationToken cancellationToken);
 
+    /// <summary>Links a blob the registry already holds into the repository (cross-repository mount)
+    /// and queues it for review; false when the blob is not held, or is being deleted.</summary>
+    Task<bool> LinkExistingBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken);
+
     // --- Upload sessions ---
 
     Task CreateUploadAsync(UploadSession session, CancellationToken cancellationToken);
@@ -66,6 +79,76 @@ public interface IMetadataStore
 
     /// <summary>Up to <paramref name="limit"/> upload sessions started before <paramref name="cutoff"/>, oldest first.</summary>
     Task<IReadOnlyList<UploadSession>> ListUploadsStartedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Claims <paramref name="digest"/> for the upload <paramref name="session"/> (whose row
+    /// is created if it has none, as for a single-request upload) before its bytes are moved into
+    /// place: garbage collection deletes nothing an upload claims. Queues the blob for review (a blob
+    /// no manifest will reference is collected after the review delay). False while garbage
+    /// collection is deleting the digest's bytes: retry shortly.</summary>
+    Task<bool> TryClaimBlobAsync(UploadSession session, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Records the claimed blob, links it into the repository and ends the upload (its row
+    /// and claim), in one transaction.</summary>
+    Task CompleteUploadAsync(UploadId id, RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken);
+
+    // --- Garbage collection: the review queue (see Wharf.Gc.GarbageCollector) ---
+
+    /// <summary>How long after the event that queued it a candidate is reviewed, and how long a
+    /// repository link that nothing uses yet is kept (Gc:ReviewDelay).</summary>
+    TimeSpan ReviewDelay { get; set; }
+
+    /// <summary>Queues candidates for review at <paramref name="dueAt"/>; one already queued keeps its
+    /// time (a sweep that runs again does not push back what it found before).</summary>
+    Task QueueReviewsAsync(IReadOnlyCollection<GcCandidate> candidates, DateTimeOffset dueAt, CancellationToken cancellationToken);
+
+    /// <summary>Takes up to <paramref name="limit"/> due candidates for <paramref name="worker"/> for
+    /// <paramref name="claimFor"/>: no other worker takes them meanwhile (with several replicas, each
+    /// candidate goes to exactly one), and one that dies lets them go when the claim runs out.</summary>
+    Task<IReadOnlyList<GcCandidate>> ClaimReviewsAsync(string worker, int limit, TimeSpan claimFor, CancellationToken cancellationToken);
+
+    /// <summary>Re-checks a claimed blob candidate in one transaction and commits what follows:
+    /// links that nothing in their repository uses and that are older than the review delay are
+    /// removed; when nothing keeps the blob (no manifest references it or is it, no link, no upload
+    /// claims it), its row is deleted and a deletion recorded. Also for digests whose bytes the
+    /// metadata never knew (found by the sweep).</summary>
+    Task<BlobReview> ReviewBlobAsync(string worker, Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Re-checks a claimed manifest candidate: with <paramref name="deleteUntagged"/>, a
+    /// manifest that no tag points at, that no kept index of its repository lists and whose subject
+    /// is gone (if it has one) is deleted, and what it referenced is queued for review now. True
+    /// when it was deleted.</summary>
+    Task<bool> ReviewManifestAsync(string worker, RepositoryName repository, Digest digest, bool deleteUntagged, CancellationToken cancellationToken);
+
+    /// <summary>Deletions recorded before <paramref name="startedBefore"/> and not finished (the
+    /// process deleting the bytes died).</summary>
+    Task<IReadOnlyList<PendingBlobDeletion>> ListBlobDeletionsAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken);
+
+    /// <summary>The bytes are gone: forgets the deletion.</summary>
+    Task FinishBlobDeletionAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Which of <paramref name="digests"/> the metadata has no blob row for.</summary>
+    Task<IReadOnlyList<Digest>> FindUnknownBlobsAsync(IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken);
+
+    /// <summary>Everything a collection at <paramref name="now"/> would remove, found in one pass.</summary>
+    Task<GarbagePlan> PlanCollectionAsync(DateTimeOffset now, bool deleteUntagged, CancellationToken cancellationToken);
+
+    /// <summary>Stored bytes in total and per repository, and the size of the review queue.</summary>
+    Task<StorageUsage> GetStorageUsageAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    // --- Integrity scrub ---
+
+    /// <summary>Blobs in digest order after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<StoredBlob>> ListBlobsAsync(Digest? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a blob whose bytes are broken: its links and row go, and a deletion is
+    /// recorded (the caller deletes the bytes, then finishes it), so the next push uploads it again.
+    /// Manifests that reference it stay. False when the registry did not hold it.</summary>
+    Task<bool> ForgetBrokenBlobAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>A small value that outlives processes (e.g. where the scrub stopped); null if unset.</summary>
+    Task<string?> GetProgressAsync(string name, CancellationToken cancellationToken);
+
+    Task SetProgressAsync(string name, string? value, CancellationToken cancellationToken);
 
     // --- Leases: background work done by one process of a cluster at a time ---
 

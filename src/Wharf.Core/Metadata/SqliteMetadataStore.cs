@@ -1,6 +1,7 @@
 using System.Data;
 using Microsoft.Data.Sqlite;
 using Wharf.Distribution;
+using Wharf.Gc;
 using Wharf.Manifests;
 using Wharf.Storage;
 
@@ -122,10 +123,18 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         }, cancellationToken);
 
     public Task<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => Execute(connection, transaction, """
-            DELETE FROM repository_blobs
-            WHERE digest = $digest AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
-            """, ("$repository", repository.Value), ("$digest", digest.ToString())) > 0, cancellationToken);
+        WriteAsync((connection, transaction) =>
+        {
+            if (Execute(connection, transaction, """
+                DELETE FROM repository_blobs
+                WHERE digest = $digest AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
+                """, ("$repository", repository.Value), ("$digest", digest.ToString())) == 0)
+            {
+                return false;
+            }
+            QueueReview(connection, transaction, GcCandidateKind.Blob, 0, digest.ToString(), Now() + ReviewDelayMs);
+            return true;
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)
     {
@@ -195,9 +204,34 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             """, repository, digests, cancellationToken);
     }
 
-    public Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, IReadOnlyCollection<string> tags, CancellationToken cancellationToken) =>
+    public Task PutManifestAsync(RepositoryName repository, ManifestRecord manifest, IReadOnlyCollection<(Digest Digest, ReferenceKind Kind)> references, IReadOnlyCollection<string> tags, CancellationToken cancellationToken,
+        IReadOnlyCollection<Digest>? requiredBlobs = null, IReadOnlyCollection<Digest>? requiredManifests = null) =>
         WriteAsync((connection, transaction) =>
         {
+            // Checked again here, under the write lock: garbage collection may have taken a blob since
+            // the service checked, and a manifest must never be recorded without its content.
+            if (IsBeingDeleted(connection, transaction, manifest.Digest.ToString(), Now()))
+            {
+                throw new BlobBeingDeletedException(manifest.Digest);
+            }
+            foreach (var digest in requiredBlobs ?? [])
+            {
+                if (Scalar(connection, transaction, """
+                    SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.name = $repository AND rb.digest = $digest
+                    """, ("$repository", repository.Value), ("$digest", digest.ToString())) is null)
+                {
+                    throw new MissingContentException(digest, isManifest: false);
+                }
+            }
+            foreach (var digest in requiredManifests ?? [])
+            {
+                if (Scalar(connection, transaction, """
+                    SELECT 1 FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = $repository AND m.digest = $digest
+                    """, ("$repository", repository.Value), ("$digest", digest.ToString())) is null)
+                {
+                    throw new MissingContentException(digest, isManifest: true);
+                }
+            }
             var repositoryId = EnsureRepository(connection, transaction, repository);
             // The manifest's bytes are a blob like any other; recording it lets GC account for them.
             EnsureBlob(connection, transaction, manifest.Digest, manifest.Size);
@@ -229,8 +263,25 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
                     insert.ExecuteNonQuery();
                 }
             }
+            if (tags.Count == 0 && existing is null)
+            {
+                // Pushed by digest alone: nothing keeps it unless an index or a subject will.
+                QueueReview(connection, transaction, GcCandidateKind.Manifest, repositoryId, manifest.Digest.ToString(), now + ReviewDelayMs);
+            }
             if (tags.Count > 0)
             {
+                // Tags moved away from another manifest leave that one to review.
+                using (var moved = Command(connection, transaction, QueueSql("""
+                    SELECT 2, $id, m.digest, $due FROM tags t JOIN manifests m ON m.id = t.manifest_id
+                    WHERE t.repository_id = $id AND t.name = $tag AND t.manifest_id <> $manifest
+                    """), ("$id", repositoryId), ("$tag", ""), ("$manifest", manifestId), ("$due", now + ReviewDelayMs)))
+                {
+                    foreach (var tag in tags)
+                    {
+                        moved.Parameters["$tag"].Value = tag;
+                        moved.ExecuteNonQuery();
+                    }
+                }
                 using var upsert = Command(connection, transaction, """
                     INSERT INTO tags (repository_id, name, manifest_id, updated_at) VALUES ($id, $tag, $manifest, $now)
                     ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, updated_at = excluded.updated_at
@@ -245,17 +296,35 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         }, cancellationToken);
 
     public Task<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
-        // Tags and references go with the manifest (ON DELETE CASCADE).
-        WriteAsync((connection, transaction) => Execute(connection, transaction, """
-            DELETE FROM manifests
-            WHERE digest = $digest AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
-            """, ("$repository", repository.Value), ("$digest", digest.ToString())) > 0, cancellationToken);
+        WriteAsync((connection, transaction) =>
+        {
+            if (Scalar(connection, transaction, """
+                SELECT m.id FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = $repository AND m.digest = $digest
+                """, ("$repository", repository.Value), ("$digest", digest.ToString())) is not long manifestId)
+            {
+                return false;
+            }
+            var repositoryId = (long)Scalar(connection, transaction, "SELECT repository_id FROM manifests WHERE id = $id", ("$id", manifestId))!;
+            QueueWhatManifestHeld(connection, transaction, repositoryId, manifestId, digest.ToString(), Now() + ReviewDelayMs);
+            // Tags and references go with the manifest (ON DELETE CASCADE).
+            Execute(connection, transaction, "DELETE FROM manifests WHERE id = $id", ("$id", manifestId));
+            return true;
+        }, cancellationToken);
 
     public Task<bool> DeleteTagAsync(RepositoryName repository, string tag, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => Execute(connection, transaction, """
-            DELETE FROM tags
-            WHERE name = $tag AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
-            """, ("$repository", repository.Value), ("$tag", tag)) > 0, cancellationToken);
+        WriteAsync((connection, transaction) =>
+        {
+            // The manifest it named is reviewed: untagged, it may be garbage.
+            Execute(connection, transaction, QueueSql("""
+                SELECT 2, t.repository_id, m.digest, $due FROM tags t
+                JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id
+                WHERE r.name = $repository AND t.name = $tag
+                """), ("$repository", repository.Value), ("$tag", tag), ("$due", Now() + ReviewDelayMs));
+            return Execute(connection, transaction, """
+                DELETE FROM tags
+                WHERE name = $tag AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
+                """, ("$repository", repository.Value), ("$tag", tag)) > 0;
+        }, cancellationToken);
 
     public async Task<Page<string>?> ListTagsAsync(RepositoryName repository, int? limit, string? last, CancellationToken cancellationToken)
     {

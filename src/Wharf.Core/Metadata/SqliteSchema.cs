@@ -79,5 +79,30 @@ internal static class SqliteSchema
             value       TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 4: online garbage collection. The review queue (a blob: repository_id 0), deletions whose
+        // bytes may not be gone yet, upload claims on a digest, and small progress values.
+        """
+        CREATE TABLE gc_reviews (
+            kind           INTEGER NOT NULL,
+            repository_id  INTEGER NOT NULL,
+            digest         TEXT NOT NULL,
+            due_at         INTEGER NOT NULL,
+            claimed_by     TEXT,
+            claimed_until  INTEGER,
+            PRIMARY KEY (kind, repository_id, digest)
+        ) WITHOUT ROWID;
+        CREATE INDEX gc_reviews_by_due ON gc_reviews(due_at);
+        CREATE TABLE gc_deletions (
+            digest      TEXT PRIMARY KEY,
+            started_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE uploads ADD COLUMN digest TEXT;
+        CREATE INDEX uploads_by_digest ON uploads(digest) WHERE digest IS NOT NULL;
+        CREATE INDEX manifests_by_digest ON manifests(digest);
+        CREATE TABLE progress (
+            name        TEXT PRIMARY KEY,
+            value       TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 }

@@ -66,8 +66,8 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
         {
             return null;
         }
-        await metadata.LinkBlobAsync(repository, digest, size.Value, CancellationToken.None);
-        return size;
+        // Linked only if the registry still holds it: garbage collection may have taken it since.
+        return await metadata.LinkExistingBlobAsync(repository, digest, CancellationToken.None) ? size : null;
     }
 
     internal static void EnsureDeleteEnabled(RegistryPolicy policy)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Wharf.Distribution;
+using Wharf.Gc;
 using Wharf.Manifests;
 using Wharf.Metadata;
 using Wharf.Storage;
@@ -84,7 +85,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         }
 
         var manifest = ManifestParser.Parse(bytes, contentType);
-        await EnsureReferencesExistAsync(repository, manifest, cancellationToken);
+        var (requiredBlobs, requiredManifests) = await EnsureReferencesExistAsync(repository, manifest, cancellationToken);
 
         // Bytes first, then the metadata that makes them visible.
         var path = StoragePaths.Blob(digest);
@@ -98,7 +99,33 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             ArtifactType = manifest.ArtifactType,
             AnnotationsJson = manifest.AnnotationsJson,
         };
-        await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tags, CancellationToken.None);
+        var references = manifest.References().ToList();
+        var started = Environment.TickCount64;
+        while (true)
+        {
+            try
+            {
+                await metadata.PutManifestAsync(repository, record, references, tags, CancellationToken.None, requiredBlobs, requiredManifests);
+                break;
+            }
+            catch (MissingContentException e)
+            {
+                // Garbage collection took it after the check above: the client uploads it again.
+                throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"{(e.IsManifest ? "manifest" : "blob")} {e.Digest} is not in repository {repository}");
+            }
+            catch (BlobBeingDeletedException) when (Environment.TickCount64 - started < (long)(GcRules.StaleDeletion * 2).TotalMilliseconds)
+            {
+                // Garbage collection is deleting these very bytes (an earlier copy nothing used):
+                // once it is done, they are written again, and recorded.
+                // (One left by a dead process stops counting after GcRules.StaleDeletion.)
+                while ((await metadata.ListBlobDeletionsAsync(DateTimeOffset.MaxValue, CancellationToken.None))
+                    .Any(d => d.Digest == digest && DateTimeOffset.UtcNow - d.StartedAt < GcRules.StaleDeletion))
+                {
+                    await Task.Delay(25, CancellationToken.None);
+                }
+                await WriteBlobAsync(repository, path, bytes);
+            }
+        }
         cache.Invalidate(repository);
         await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
         return new PutManifestResult(digest, record.Subject, tags);
@@ -148,7 +175,9 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
     }
 
-    private async Task EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)
+    /// <summary>Checks that what the manifest needs is in the repository, and returns it, for the
+    /// store to check again when it records the manifest.</summary>
+    private async Task<(List<Digest> Blobs, List<Digest> Manifests)> EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)
     {
         // A sparse image (layers left out by a mirror) is accepted when the operator allows it; its
         // config never is: without it the image cannot even be inspected.
@@ -162,14 +191,17 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
                 throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"blob {missing[0]} is not in repository {repository}" + More(missing.Count));
             }
         }
+        var children = new List<Digest>();
         if (policy.RequireIndexChildren && manifest.Manifests.Count > 0)
         {
-            var missing = await metadata.FindMissingManifestsAsync(repository, manifest.Manifests.Select(d => d.Digest).ToList(), cancellationToken);
+            children = manifest.Manifests.Select(d => d.Digest).Distinct().ToList();
+            var missing = await metadata.FindMissingManifestsAsync(repository, children, cancellationToken);
             if (missing.Count > 0)
             {
                 throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"manifest {missing[0]} is not in repository {repository}" + More(missing.Count));
             }
         }
+        return (blobs.Distinct().ToList(), children);
     }
 
     private static string More(int count) => count > 1 ? $" (and {count - 1} more missing)" : "";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Wharf.Distribution;
+using Wharf.Gc;
 using Wharf.Metadata;
 using Wharf.Storage;
 
@@ -73,8 +74,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
                 ? Digest.FromHash(Digest.Sha256, state.Hash!.GetCurrentHash())
                 : await HashStoredAsync(path, size, expected.Algorithm, cancellationToken);
             VerifyDigest(expected, actual);
-            var blob = await CommitAsync(repository, path, actual, size);
-            await metadata.DeleteUploadAsync(session.Id, CancellationToken.None);
+            var blob = await CommitAsync(session, path, actual, size);
             await storage.DeleteAsync(StoragePaths.UploadDirectory(repository, session.Id), CancellationToken.None);
             Forget(session.Id, state);
             return blob;
@@ -105,7 +105,17 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
                 size = writer.Size;
             }
             VerifyDigest(expected, Digest.FromHash(expected.Algorithm, hash.GetCurrentHash()));
-            return await CommitAsync(repository, path, expected, size);
+            var session = new UploadSession(id, repository, time.GetUtcNow());
+            try
+            {
+                return await CommitAsync(session, path, expected, size);
+            }
+            catch
+            {
+                // The claim's row (if it was written) would otherwise wait for the upload purge.
+                await metadata.DeleteUploadAsync(id, CancellationToken.None);
+                throw;
+            }
         }
         finally
         {
@@ -257,13 +267,33 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         }
     }
 
-    private async Task<CommittedBlob> CommitAsync(RepositoryName repository, string stagedPath, Digest digest, long size)
+    private async Task<CommittedBlob> CommitAsync(UploadSession session, string stagedPath, Digest digest, long size)
     {
-        // From here on the client's departure changes nothing: bytes first, then the metadata
-        // that makes them visible, so a crash between the two leaves only unreferenced bytes.
+        // From here on the client's departure changes nothing. The claim keeps garbage collection
+        // off the digest while its bytes are put in place (they may already be there, from another
+        // push, and otherwise unreferenced); bytes first, then the metadata that makes them visible,
+        // so a crash between the two leaves only unreferenced bytes, which the claim's review finds.
+        await ClaimAsync(session, digest);
         await storage.MoveAsync(stagedPath, StoragePaths.Blob(digest), CancellationToken.None);
-        await metadata.LinkBlobAsync(repository, digest, size, CancellationToken.None);
+        await metadata.CompleteUploadAsync(session.Id, session.Repository, digest, size, CancellationToken.None);
         return new CommittedBlob(digest, size);
+    }
+
+    /// <summary>How long a commit waits for garbage collection to finish deleting the same digest's
+    /// bytes; a deletion left by a dead process stops counting after <see cref="GcRules.StaleDeletion"/>.</summary>
+    private static readonly TimeSpan ClaimPatience = GcRules.StaleDeletion * 2;
+
+    private async Task ClaimAsync(UploadSession session, Digest digest)
+    {
+        var started = time.GetTimestamp();
+        while (!await metadata.TryClaimBlobAsync(session, digest, CancellationToken.None))
+        {
+            if (time.GetElapsedTime(started) > ClaimPatience)
+            {
+                throw new RegistryException(ErrorCode.Unknown, $"blob {digest} is being deleted by garbage collection; retry the upload", status: 503);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(25), time, CancellationToken.None);
+        }
     }
 
     private async Task<Digest> HashStoredAsync(string path, long size, string algorithm, CancellationToken cancellationToken)

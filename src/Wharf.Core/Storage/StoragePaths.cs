@@ -19,7 +19,13 @@ public static class StoragePaths
 {
     public const string Root = "docker/registry/v2";
 
-    public static string Blob(Digest digest) => $"{Root}/blobs/{digest.Algorithm}/{digest.Hex[..2]}/{digest.Hex}/data";
+    public static string Blob(Digest digest) => $"{BlobDirectory(digest)}/data";
+
+    /// <summary>Where a blob's <c>data</c> lies: deleting it leaves nothing of the blob behind.</summary>
+    public static string BlobDirectory(Digest digest) => $"{Root}/blobs/{digest.Algorithm}/{digest.Hex[..2]}/{digest.Hex}";
+
+    /// <summary>The top of the blob store: one folder per digest algorithm below it.</summary>
+    public const string Blobs = $"{Root}/blobs";
 
     public static string UploadDirectory(RepositoryName repository, UploadId id) => $"{Root}/repositories/{repository.Value}/_uploads/{id}";
 
