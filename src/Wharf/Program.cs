@@ -7,10 +7,12 @@ using Wharf.Api;
 using Wharf.Auth;
 using Wharf.Cli;
 using Wharf.Configuration;
+using Wharf.Gc;
 using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
-// store into PostgreSQL, `wharf migrate` brings the metadata schema up to date; each then exits.
+// store into PostgreSQL, `wharf migrate` brings the metadata schema up to date, `wharf gc` collects
+// garbage now, `wharf scrub` checks every blob's bytes; each then exits.
 // Anything else serves.
 if (args is ["import", ..])
 {
@@ -23,6 +25,14 @@ if (args is ["metadata", "copy", ..])
 if (args is ["migrate", ..])
 {
     return await MigrateCommand.RunAsync(args[1..]);
+}
+if (args is ["gc", ..])
+{
+    return await GcCommand.RunAsync(args[1..]);
+}
+if (args is ["scrub", ..])
+{
+    return await ScrubCommand.RunAsync(args[1..]);
 }
 
 var configFile = YamlConfigurationFile.FindArgument(args);
@@ -82,6 +92,7 @@ if (problems.Count > 0)
 
 app.UseRegistryErrors();
 app.MapTokenService();
+app.MapGcEndpoints();
 app.MapRegistryApi();
 app.Run();
 return 0;

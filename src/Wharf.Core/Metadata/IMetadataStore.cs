@@ -97,8 +97,9 @@ public interface IMetadataStore
     /// repository link that nothing uses yet is kept (Gc:ReviewDelay).</summary>
     TimeSpan ReviewDelay { get; set; }
 
-    /// <summary>Queues candidates for review at <paramref name="dueAt"/>; one already queued keeps its
-    /// time (a sweep that runs again does not push back what it found before).</summary>
+    /// <summary>Queues candidates for review at <paramref name="dueAt"/>; one already queued keeps the
+    /// earlier of the two times (a sweep that runs again does not push back what it found before,
+    /// and a full collection makes due now what it found unused).</summary>
     Task QueueReviewsAsync(IReadOnlyCollection<GcCandidate> candidates, DateTimeOffset dueAt, CancellationToken cancellationToken);
 
     /// <summary>Takes up to <paramref name="limit"/> due candidates for <paramref name="worker"/> for

@@ -109,7 +109,7 @@ public sealed partial class SqliteMetadataStore
                 var repositoryId = candidate.Repository is { } repository ? EnsureRepository(connection, transaction, repository) : 0;
                 Execute(connection, transaction, """
                     INSERT INTO gc_reviews (kind, repository_id, digest, due_at) VALUES ($kind, $repository, $digest, $due)
-                    ON CONFLICT DO NOTHING
+                    ON CONFLICT (kind, repository_id, digest) DO UPDATE SET due_at = MIN(due_at, excluded.due_at)
                     """, ("$kind", (int)candidate.Kind), ("$repository", repositoryId), ("$digest", candidate.Digest.ToString()), ("$due", dueAt.ToUnixTimeMilliseconds()));
             }
             return true;

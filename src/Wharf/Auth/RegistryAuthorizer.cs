@@ -39,6 +39,26 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         }
     }
 
+    /// <summary>Requires an admin (Auth:Admins, or anyone signed in when there are no access rules):
+    /// for Wharf's own endpoints outside the registry API. A token from an external issuer speaks
+    /// for repositories only, so it never makes its bearer an admin.</summary>
+    public async Task RequireAdminAsync(HttpContext context)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+        var caller = await AuthenticateAsync(context);
+        if (!caller.IsAuthenticated)
+        {
+            throw Challenge(context, null, RegistryAction.None, "authentication required");
+        }
+        if (!SeesEverything(caller))
+        {
+            throw new RegistryException(ErrorCode.Denied, $"{caller.Name ?? "this token"} is not an admin");
+        }
+    }
+
     /// <summary>Requires <paramref name="action"/> on <paramref name="repository"/>.</summary>
     public async Task RequireAsync(HttpContext context, string repository, RegistryAction action)
     {

@@ -32,6 +32,8 @@ public static class WharfServices
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TlsOptions>>(new DelegateValidator<TlsOptions>(o => o.Validate()));
+        services.AddOptions<GcOptions>().Bind(configuration.GetSection(GcOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GcOptions>>(new DelegateValidator<GcOptions>(o => o.Validate()));
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitOptions>>(new DelegateValidator<LimitOptions>(o => o.Validate()));
 
@@ -49,11 +51,16 @@ public static class WharfServices
         });
         // Resolved once, by StartupCheck before the server listens, which is when the schema is
         // migrated; blocking on that here keeps a server from ever serving an older schema.
-        services.AddSingleton(sp => MetadataStores.OpenAsync(
-            sp.GetRequiredService<IOptions<MetadataOptions>>().Value,
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            CancellationToken.None).GetAwaiter().GetResult());
+        services.AddSingleton(sp =>
+        {
+            var store = MetadataStores.OpenAsync(
+                sp.GetRequiredService<IOptions<MetadataOptions>>().Value,
+                sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                CancellationToken.None).GetAwaiter().GetResult();
+            store.ReviewDelay = sp.GetRequiredService<IOptions<GcOptions>>().Value.ReviewDelay;
+            return store;
+        });
         // Replicas on PostgreSQL tell each other what changed (LISTEN/NOTIFY); one SQLite process has nobody to tell.
         services.AddSingleton<IReplicaChanges>(sp => sp.GetRequiredService<IMetadataStore>() is PostgreSqlMetadataStore postgres
             ? postgres.CreateReplicaChangesAsync(sp.GetRequiredService<ILogger<PostgreSqlReplicaChanges>>(), CancellationToken.None).GetAwaiter().GetResult()
@@ -68,6 +75,10 @@ public static class WharfServices
         services.AddSingleton<Api.UploadConcurrency>();
         services.AddSingleton<Operations.IReadOnlyMode, Operations.ReadOnlyMode>();
         services.AddHostedService<Maintenance.UploadPurge>();
+        services.AddSingleton(sp => new Gc.GarbageCollector(
+            sp.GetRequiredService<IMetadataStore>(), sp.GetRequiredService<IBlobStorage>(), sp.GetRequiredService<IReplicaChanges>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ManifestCache>(), sp.GetRequiredService<BlobLinkCache>()));
+        services.AddHostedService<Gc.GcWorker>();
         return services;
     }
 

@@ -9,7 +9,7 @@ namespace Wharf.Maintenance;
 /// <summary>Discards upload sessions older than <see cref="LimitOptions.UploadSessionMaxAge"/>, so an
 /// abandoned push cannot hold space for ever. Runs at start and then periodically; with several
 /// replicas on one metadata store, only the one holding the purge lease does it.</summary>
-internal sealed partial class UploadPurge(Operations.IReadOnlyMode readOnly, UploadService uploads, IMetadataStore metadata, IBlobStorage storage, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
+internal sealed partial class UploadPurge(Operations.IReadOnlyMode readOnly, UploadService uploads, Gc.GarbageCollector collector, IMetadataStore metadata, IBlobStorage storage, IOptions<LimitOptions> limits, TimeProvider time, ILogger<UploadPurge> logger) : BackgroundService
 {
     public const string LeaseName = "upload-purge";
 
@@ -35,6 +35,8 @@ internal sealed partial class UploadPurge(Operations.IReadOnlyMode readOnly, Upl
                 {
                     var cutoff = time.GetUtcNow() - maxAge;
                     var purged = await uploads.PurgeStartedBeforeAsync(cutoff, stoppingToken);
+                    // Counted with garbage collection's work: abandoned uploads are space given back too.
+                    collector.Statistics.AddUploadsPurged(purged);
                     if (purged > 0)
                     {
                         Log.Purged(logger, purged, maxAge);

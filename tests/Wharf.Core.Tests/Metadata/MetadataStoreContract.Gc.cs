@@ -465,12 +465,25 @@ public abstract partial class MetadataStoreContract
     }
 
     [Fact]
-    public async Task QueueReviewsAsync_AlreadyQueued_KeepsItsTime()
+    public async Task QueueReviewsAsync_AlreadyQueuedEarlier_KeepsItsTime()
     {
         var store = Collecting(TimeSpan.FromHours(1));
         await store.QueueReviewsAsync([GcCandidate.Blob(BlobDigest("1"))], DateTimeOffset.UtcNow.AddHours(-1), Ct);
 
         await store.QueueReviewsAsync([GcCandidate.Blob(BlobDigest("1"))], DateTimeOffset.UtcNow.AddHours(1), Ct);
+
+        Assert.Single(await ClaimAllAsync());
+    }
+
+    [Fact]
+    public async Task QueueReviewsAsync_AlreadyQueuedLater_MakesItDueSooner()
+    {
+        var store = Collecting(TimeSpan.FromHours(1));
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 10, Ct);
+        await store.UnlinkBlobAsync(Repo("a"), BlobDigest("1"), Ct);
+        Assert.Empty(await ClaimAllAsync());
+
+        await store.QueueReviewsAsync([GcCandidate.Blob(BlobDigest("1"))], DateTimeOffset.UtcNow.AddSeconds(-1), Ct);
 
         Assert.Single(await ClaimAllAsync());
     }

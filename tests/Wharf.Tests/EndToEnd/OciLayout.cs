@@ -56,6 +56,15 @@ public sealed class OciLayout
         return image;
     }
 
+    /// <summary>An image of two layers: a base layer that every image built with the same
+    /// <paramref name="baseSeed"/> shares, and one of its own.</summary>
+    public OciImage AddImageOnBase(string tag, int baseSeed, int seed)
+    {
+        var image = WriteImage("amd64", [WriteSmallLayer(baseSeed, 0), WriteSmallLayer(seed, 1)]);
+        AddTag(tag, image.Manifest);
+        return image;
+    }
+
     /// <summary>An artifact manifest (empty config, one JSON payload) whose subject is
     /// <paramref name="subject"/>: what signing and SBOM tools push next to an image.</summary>
     public OciDescriptor AddReferrer(string tag, OciDescriptor subject, string artifactType, string annotationValue)

@@ -49,7 +49,7 @@ public static class WharfCli
             throw new TimeoutException($"wharf {string.Join(' ', arguments)} did not finish within 5 minutes.\n{await stderr}");
         }
         var result = new CliResult(process.ExitCode, await stdout, await stderr, clock.Elapsed);
-        output?.WriteLine($"  exit {result.ExitCode} after {result.Elapsed.TotalSeconds:F1} s\n{result.StdErr}");
+        output?.WriteLine($"  exit {result.ExitCode} after {result.Elapsed.TotalSeconds:F1} s\n{result.StdOut}{result.StdErr}");
         return result;
     }
 
