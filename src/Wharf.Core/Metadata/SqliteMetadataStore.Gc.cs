@@ -167,8 +167,10 @@ public sealed partial class SqliteMetadataStore
             var value = digest.ToString();
             Execute(connection, transaction, "DELETE FROM gc_reviews WHERE kind = 1 AND repository_id = 0 AND digest = $digest AND claimed_by = $worker",
                 ("$digest", value), ("$worker", worker));
-            if (Scalar(connection, transaction, "SELECT 1 FROM gc_deletions WHERE digest = $digest", ("$digest", value)) is not null)
+            if (IsBeingDeleted(connection, transaction, value, now))
             {
+                // Another worker is deleting the bytes now. (A deletion left by a dead process no
+                // longer counts: this review starts it over.)
                 return BlobReview.Kept;
             }
 

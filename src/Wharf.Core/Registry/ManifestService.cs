@@ -110,7 +110,9 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             }
             catch (MissingContentException e)
             {
-                // Garbage collection took it after the check above: the client uploads it again.
+                // Garbage collection took it after the check above: the client uploads it again. The
+                // manifest's bytes, written above, are reviewed like any upload nothing references.
+                await metadata.QueueReviewsAsync([GcCandidate.Blob(digest)], DateTimeOffset.UtcNow + metadata.ReviewDelay, CancellationToken.None);
                 throw new RegistryException(ErrorCode.ManifestBlobUnknown, $"{(e.IsManifest ? "manifest" : "blob")} {e.Digest} is not in repository {repository}");
             }
             catch (BlobBeingDeletedException) when (Environment.TickCount64 - started < (long)(GcRules.StaleDeletion * 2).TotalMilliseconds)
