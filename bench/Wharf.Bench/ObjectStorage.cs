@@ -63,9 +63,9 @@ internal sealed class ObjectStorage
     /// (which is refreshed from <paramref name="analysis"/> when given, so that it explains this
     /// section too); the default suite's sections stay as they are.
     /// </summary>
-    public static string WithSection(string report, string section, string? analysis)
+    public static string WithSection(string report, string section, string? analysis, string heading = Heading)
     {
-        report = Without(report, out _);
+        report = Without(report, out _, heading);
         var analysisStart = analysis is null ? -1 : IndexOfLine(report, FirstLine(analysis));
         var before = analysisStart < 0 ? report : report[..analysisStart];
         var after = analysisStart < 0 ? "" : analysis!;
@@ -73,16 +73,16 @@ internal sealed class ObjectStorage
     }
 
     /// <summary>The report without this section; <paramref name="section"/> is what was removed (or null).</summary>
-    public static string Without(string report, out string? section)
+    public static string Without(string report, out string? section, string heading = Heading)
     {
-        var start = IndexOfLine(report, Heading);
+        var start = IndexOfLine(report, heading);
         if (start < 0)
         {
             section = null;
             return report;
         }
         // The section runs to the next second-level heading, or to the end.
-        var next = report.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
+        var next = report.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
         var end = next < 0 ? report.Length : next + 1;
         section = report[start..end];
         return report[..start] + report[end..];

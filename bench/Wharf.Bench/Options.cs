@@ -19,6 +19,9 @@ internal sealed record Options
     /// PostgreSQL, against the AWS SDK talking to RGW directly and distribution's S3 driver.</summary>
     public bool S3 { get; init; }
 
+    /// <summary>bench/run --gc: the garbage collection section alone.</summary>
+    public bool Gc { get; init; }
+
     /// <summary>The repository root, for scripts/rgw and scripts/postgres.</summary>
     public string RepositoryRoot { get; init; } = "";
 
@@ -52,7 +55,7 @@ internal sealed record Options
     {
         string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown", repo = "";
         string[] only = [];
-        bool smoke = false, s3 = false;
+        bool smoke = false, s3 = false, gc = false;
         int? rounds = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -67,6 +70,7 @@ internal sealed record Options
                 case "--rounds": rounds = int.Parse(args[++i]); break;
                 case "--smoke": smoke = true; break;
                 case "--s3": s3 = true; break;
+                case "--gc": gc = true; break;
                 case "--repo": repo = args[++i]; break;
                 case "--only": only = args[++i].Split(','); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
@@ -76,7 +80,7 @@ internal sealed record Options
         {
             throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--s3 --repo DIR] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, RepositoryRoot = repo };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, RepositoryRoot = repo };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:

@@ -13,6 +13,12 @@ var loadBefore = options.LoadBefore.Length > 0 ? options.LoadBefore : loadAtStar
 var machine = await Machine.DescribeAsync();
 Console.WriteLine(machine);
 
+if (options.Gc)
+{
+    // bench/run --gc: garbage collection at scale and beside pushes; its own part of the report.
+    return await GcBench.RunAsync(options, runClock, machine, loadBefore);
+}
+
 // The big blob: random bytes in a file that nginx serves and every push reads.
 var www = Path.Combine(options.WorkDir, "www");
 Directory.CreateDirectory(www);
