@@ -80,6 +80,9 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisp
     public Task LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, now) =>
         {
+            // Shared on the digest: a review deleting the blob's row either committed before (the row
+            // is inserted again) or waits, then sees the link (see PostgreSqlMetadataStore.Gc).
+            await LockSharedAsync(connection, [digest]);
             var repositoryId = await EnsureRepositoryAsync(connection, repository, now);
             await EnsureBlobAsync(connection, digest, size, now);
             await ExecuteAsync(connection, """
@@ -90,10 +93,19 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisp
         }, cancellationToken);
 
     public Task<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, _) => await ExecuteAsync(connection, """
-            DELETE FROM repository_blobs
-            WHERE digest = $2 AND repository_id = (SELECT id FROM repositories WHERE name = $1)
-            """, Text(repository.Value), Text(digest.ToString())) > 0, cancellationToken);
+        WriteAsync(async (connection, now) =>
+        {
+            if (await ExecuteAsync(connection, """
+                DELETE FROM repository_blobs
+                WHERE digest = $2 AND repository_id = (SELECT id FROM repositories WHERE name = $1)
+                """, Text(repository.Value), Text(digest.ToString())) == 0)
+            {
+                return false;
+            }
+            // Nothing else may hold the blob now.
+            await QueueBlobReviewAsync(connection, digest, now + ReviewDelay);
+            return true;
+        }, cancellationToken);
 
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync("""
