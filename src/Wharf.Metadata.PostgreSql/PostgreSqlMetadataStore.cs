@@ -8,9 +8,11 @@ namespace Wharf.Metadata.PostgreSql;
 /// <summary>
 /// The metadata store for several replicas: one PostgreSQL database they all share. Method by
 /// method it does what <see cref="SqliteMetadataStore"/> does. Writes run in READ COMMITTED
-/// transactions made safe under concurrency by <c>INSERT ... ON CONFLICT</c> and row locks rather
-/// than by an in-process lock (the other writers are in other processes); a deadlock or
-/// serialization failure re-runs the whole transaction, which every write here allows.
+/// transactions made safe under concurrency by <c>INSERT ... ON CONFLICT</c>, row locks and, where
+/// garbage collection re-checks what a write relies on, advisory locks on digests (see
+/// PostgreSqlMetadataStore.Gc.cs) rather than by an in-process lock (the other writers are in other
+/// processes); a deadlock or serialization failure re-runs the whole transaction, which every write
+/// here allows.
 /// </summary>
 public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisposable, IDisposable
 {

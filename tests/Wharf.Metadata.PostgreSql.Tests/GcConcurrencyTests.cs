@@ -125,6 +125,55 @@ public sealed class GcConcurrencyTests(PostgresServer server, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task PutManifestAsync_IndexRacingReviewOfItsUntaggedChild_NeverStoresAnIndexWithoutItsChild()
+    {
+        var replicas = await OpenReplicasAsync(2);
+        var (stored, refused) = (0, 0);
+        for (var round = 0; round < Rounds; round++)
+        {
+            // A child pushed by digest alone, which untagged collection may delete, and the index that lists it.
+            var child = new ManifestRecord(Fresh("child"), MediaTypes.OciManifest, 100);
+            var index = new ManifestRecord(Fresh("index"), MediaTypes.OciIndex, 200);
+            await replicas[0].PutManifestAsync(Repository, child, [], [], Ct);
+
+            var push = Task.Run(async () =>
+            {
+                try
+                {
+                    await replicas[0].PutManifestAsync(Repository, index, [(child.Digest, ReferenceKind.Manifest)], [$"round{round}"], Ct,
+                        requiredManifests: [child.Digest]);
+                    return true;
+                }
+                catch (MissingContentException e) when (e.Digest == child.Digest && e.IsManifest)
+                {
+                    return false;
+                }
+            });
+            var review = Task.Run(() => replicas[1].ReviewManifestAsync("collector", Repository, child.Digest, deleteUntagged: true, Ct));
+            await Task.WhenAll(push, review);
+            var (pushed, deleted) = (await push, await review);
+
+            var indexRow = await replicas[0].GetManifestAsync(Repository, Reference.FromDigest(index.Digest), Ct);
+            var childRow = await replicas[0].GetManifestAsync(Repository, Reference.FromDigest(child.Digest), Ct);
+            if (pushed)
+            {
+                stored++;
+                Assert.NotNull(indexRow);
+                Assert.NotNull(childRow);
+                Assert.False(deleted, $"round {round}: the review deleted a child a stored index lists");
+            }
+            else
+            {
+                refused++;
+                Assert.Null(indexRow);
+                Assert.Null(childRow);
+                Assert.True(deleted, $"round {round}: the push was refused, yet the child was kept");
+            }
+        }
+        output.WriteLine($"{stored} indexes stored, {refused} refused");
+    }
+
+    [Fact]
     public async Task TryClaimBlobAsync_RacingReviewOfTheBlob_EitherClaimsAndKeepsItOrIsRefused()
     {
         var replicas = await OpenReplicasAsync(2);
