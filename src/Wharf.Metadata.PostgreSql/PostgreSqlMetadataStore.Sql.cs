@@ -127,6 +127,12 @@ public sealed partial class PostgreSqlMetadataStore
         return await command.ExecuteNonQueryAsync();
     }
 
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
+    {
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteScalarAsync();
+    }
+
     private static NpgsqlParameter Text(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = value is null ? DBNull.Value : value };
 

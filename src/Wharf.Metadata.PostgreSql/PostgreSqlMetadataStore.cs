@@ -8,9 +8,11 @@ namespace Wharf.Metadata.PostgreSql;
 /// <summary>
 /// The metadata store for several replicas: one PostgreSQL database they all share. Method by
 /// method it does what <see cref="SqliteMetadataStore"/> does. Writes run in READ COMMITTED
-/// transactions made safe under concurrency by <c>INSERT ... ON CONFLICT</c> and row locks rather
-/// than by an in-process lock (the other writers are in other processes); a deadlock or
-/// serialization failure re-runs the whole transaction, which every write here allows.
+/// transactions made safe under concurrency by <c>INSERT ... ON CONFLICT</c>, row locks and, where
+/// garbage collection re-checks what a write relies on, advisory locks on digests (see
+/// PostgreSqlMetadataStore.Gc.cs) rather than by an in-process lock (the other writers are in other
+/// processes); a deadlock or serialization failure re-runs the whole transaction, which every write
+/// here allows.
 /// </summary>
 public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisposable, IDisposable
 {
@@ -80,6 +82,9 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisp
     public Task LinkBlobAsync(RepositoryName repository, Digest digest, long size, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, now) =>
         {
+            // Shared on the digest: a review deleting the blob's row either committed before (the row
+            // is inserted again) or waits, then sees the link (see PostgreSqlMetadataStore.Gc).
+            await LockSharedAsync(connection, [digest]);
             var repositoryId = await EnsureRepositoryAsync(connection, repository, now);
             await EnsureBlobAsync(connection, digest, size, now);
             await ExecuteAsync(connection, """
@@ -90,10 +95,19 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataStore, IAsyncDisp
         }, cancellationToken);
 
     public Task<bool> UnlinkBlobAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, _) => await ExecuteAsync(connection, """
-            DELETE FROM repository_blobs
-            WHERE digest = $2 AND repository_id = (SELECT id FROM repositories WHERE name = $1)
-            """, Text(repository.Value), Text(digest.ToString())) > 0, cancellationToken);
+        WriteAsync(async (connection, now) =>
+        {
+            if (await ExecuteAsync(connection, """
+                DELETE FROM repository_blobs
+                WHERE digest = $2 AND repository_id = (SELECT id FROM repositories WHERE name = $1)
+                """, Text(repository.Value), Text(digest.ToString())) == 0)
+            {
+                return false;
+            }
+            // Nothing else may hold the blob now.
+            await QueueBlobReviewAsync(connection, digest, now + ReviewDelay);
+            return true;
+        }, cancellationToken);
 
     public Task<IReadOnlyList<Digest>> FindUnlinkedBlobsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>
         FindMissingAsync("""

@@ -91,5 +91,32 @@ internal static class PostgreSqlSchema
             value       text NOT NULL
         );
         """,
+        // 4: online garbage collection, as SQLite's migration 4: the review queue (a blob's row has
+        // repository_id 0), deletions whose bytes may not be gone yet, the digest an upload claims,
+        // and small values that outlive processes (e.g. where the scrub stopped).
+        """
+        CREATE TABLE gc_reviews (
+            kind           smallint NOT NULL,
+            repository_id  bigint NOT NULL,
+            digest         text COLLATE "C" NOT NULL,
+            due_at         timestamptz NOT NULL,
+            claimed_by     text,
+            claimed_until  timestamptz,
+            PRIMARY KEY (kind, repository_id, digest)
+        );
+        CREATE INDEX gc_reviews_by_due ON gc_reviews(due_at);
+        CREATE TABLE gc_deletions (
+            digest      text COLLATE "C" PRIMARY KEY,
+            started_at  timestamptz NOT NULL
+        );
+        ALTER TABLE uploads ADD COLUMN digest text COLLATE "C";
+        CREATE INDEX uploads_by_digest ON uploads(digest) WHERE digest IS NOT NULL;
+        -- A blob's review asks whether any repository's manifest is that blob.
+        CREATE INDEX manifests_by_digest ON manifests(digest);
+        CREATE TABLE progress (
+            name        text COLLATE "C" PRIMARY KEY,
+            value       text NOT NULL
+        );
+        """,
     ];
 }
