@@ -161,13 +161,13 @@ public sealed partial class PostgreSqlMetadataStore
             {
                 return true;
             }
-            // One already queued keeps its time (and its claim): a sweep that runs again does not
-            // push back what it found before.
+            // One already queued keeps the earlier time (and its claim): a sweep that runs again does
+            // not push back what it found before, and a full collection makes due now what it found.
             await ExecuteAsync(connection, """
                 INSERT INTO gc_reviews (kind, repository_id, digest, due_at)
                 SELECT c.kind, c.repository_id, c.digest, $4 FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS c(kind, repository_id, digest)
                 ORDER BY c.kind, c.repository_id, c.digest
-                ON CONFLICT DO NOTHING
+                ON CONFLICT (kind, repository_id, digest) DO UPDATE SET due_at = LEAST(gc_reviews.due_at, excluded.due_at)
                 """, Value(rows.Select(r => r.Kind).ToArray()), Value(rows.Select(r => r.RepositoryId).ToArray()),
                 Value(rows.Select(r => r.Digest).ToArray()), Value(dueAt.ToUniversalTime()));
             return true;
@@ -229,8 +229,10 @@ public sealed partial class PostgreSqlMetadataStore
             var value = digest.ToString();
             await ExecuteAsync(connection, $"DELETE FROM gc_reviews WHERE kind = {BlobKind} AND repository_id = 0 AND digest = $1 AND claimed_by = $2",
                 Text(value), Text(worker));
-            if (await ScalarAsync(connection, "SELECT 1 FROM gc_deletions WHERE digest = $1", Text(value)) is not null)
+            if (await IsBeingDeletedAsync(connection, value, now))
             {
+                // Another worker is deleting the bytes now. (A deletion left by a dead process no
+                // longer counts: this review starts it over.)
                 return BlobReview.Kept;
             }
 
