@@ -75,15 +75,16 @@ public sealed class Scrubber(IMetadataStore metadata, IBlobStorage storage)
                     result.Repaired++;
                 }
             }
-            progress?.Report(result);
             if (page.Count < PageSize)
             {
                 // A full pass: the next run starts from the beginning.
                 await metadata.SetProgressAsync(ProgressName, null, cancellationToken);
+                progress?.Report(result);
                 return result;
             }
             after = page[^1].Digest;
             await metadata.SetProgressAsync(ProgressName, after.ToString(), cancellationToken);
+            progress?.Report(result);
         }
     }
 
