@@ -48,13 +48,7 @@ internal static class GcBench
         Console.WriteLine();
         Console.WriteLine(section);
         Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
-        if (options.OutFile is not null)
-        {
-            var old = File.Exists(options.OutFile) ? await File.ReadAllTextAsync(options.OutFile) : "";
-            var analysis = options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null;
-            await File.WriteAllTextAsync(options.OutFile, ObjectStorage.WithSection(old, section, analysis, Heading));
-            Console.WriteLine($"section \"{Heading[3..]}\" written to {options.OutFile}");
-        }
+        await ObjectStorage.WriteSectionAsync(options, section, Heading);
         return 0;
     }
 

@@ -48,14 +48,21 @@ internal sealed class ObjectStorage
         Console.WriteLine();
         Console.WriteLine(section);
         Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
+        await WriteSectionAsync(options, section, Heading);
+        return suite.results.Errors.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Puts <paramref name="section"/> into the report file in place of its earlier version,
+    /// when the run writes a report.</summary>
+    public static async Task WriteSectionAsync(Options options, string section, string heading)
+    {
         if (options.OutFile is not null)
         {
             var old = File.Exists(options.OutFile) ? await File.ReadAllTextAsync(options.OutFile) : "";
             var analysis = options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null;
-            await File.WriteAllTextAsync(options.OutFile, WithSection(old, section, analysis));
-            Console.WriteLine($"section \"{Heading[3..]}\" written to {options.OutFile}");
+            await File.WriteAllTextAsync(options.OutFile, WithSection(old, section, analysis, heading));
+            Console.WriteLine($"section \"{heading[3..]}\" written to {options.OutFile}");
         }
-        return suite.results.Errors.Count == 0 ? 0 : 1;
     }
 
     /// <summary>

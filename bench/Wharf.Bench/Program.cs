@@ -114,13 +114,19 @@ Console.WriteLine(report);
 Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
 if (options.OutFile is not null)
 {
-    // The object-storage section comes from `bench/run --s3`: kept as it was, before the analysis.
+    // The object-storage and garbage collection sections come from `bench/run --s3` and
+    // `bench/run --gc`: kept as they were, before the analysis.
     if (File.Exists(options.OutFile))
     {
-        ObjectStorage.Without(await File.ReadAllTextAsync(options.OutFile), out var s3Section);
-        if (s3Section is not null)
+        var old = await File.ReadAllTextAsync(options.OutFile);
+        var analysis = options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null;
+        foreach (var heading in new[] { ObjectStorage.Heading, GcBench.Heading })
         {
-            report = ObjectStorage.WithSection(report, s3Section, options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null);
+            ObjectStorage.Without(old, out var kept, heading);
+            if (kept is not null)
+            {
+                report = ObjectStorage.WithSection(report, kept, analysis, heading);
+            }
         }
     }
     await File.WriteAllTextAsync(options.OutFile, report);

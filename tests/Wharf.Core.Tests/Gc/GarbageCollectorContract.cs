@@ -64,6 +64,17 @@ public abstract class GarbageCollectorContract : IDisposable
 
     private Task<GcPassResult> CollectAsync(string worker = "w") => Collector().ReviewDueAsync(worker, deleteUntagged: false, Ct);
 
+    /// <summary>An unused blob whose review committed (row gone, deletion recorded) and whose
+    /// process died before deleting the bytes, as the collector sees it.</summary>
+    private async Task<Digest> CrashBetweenRowAndBytesAsync()
+    {
+        Store.ReviewDelay = TimeSpan.Zero;
+        var blob = await UploadAsync("app", "orphan");
+        await Store.UnlinkBlobAsync(Repo("app"), blob, Ct);
+        await Assert.ThrowsAsync<IOException>(() => Collector(new FailingDeletes(Storage)).ReviewDueAsync("w", false, Ct));
+        return blob;
+    }
+
     [Fact]
     public async Task ReviewDueAsync_DeletedManifest_FreesWhatOnlyItHeldAndKeepsTheRest()
     {
@@ -105,12 +116,7 @@ public abstract class GarbageCollectorContract : IDisposable
     [Fact]
     public async Task ReviewDueAsync_BytesCannotBeDeleted_RowIsGoneFirstAndBytesStay()
     {
-        Store.ReviewDelay = TimeSpan.Zero;
-        var blob = await UploadAsync("app", "orphan");
-        await Store.UnlinkBlobAsync(Repo("app"), blob, Ct);
-
-        // A crash between the metadata and the bytes, as the collector sees it.
-        await Assert.ThrowsAsync<IOException>(() => Collector(new FailingDeletes(Storage)).ReviewDueAsync("w", false, Ct));
+        var blob = await CrashBetweenRowAndBytesAsync();
 
         Assert.Null(await Store.GetBlobSizeAsync(blob, Ct));
         Assert.True(await BytesExistAsync(blob));
@@ -119,10 +125,7 @@ public abstract class GarbageCollectorContract : IDisposable
     [Fact]
     public async Task SweepAsync_AfterCrashBetweenRowAndBytes_FindsAndDeletesTheBytes()
     {
-        Store.ReviewDelay = TimeSpan.Zero;
-        var blob = await UploadAsync("app", "orphan");
-        await Store.UnlinkBlobAsync(Repo("app"), blob, Ct);
-        await Assert.ThrowsAsync<IOException>(() => Collector(new FailingDeletes(Storage)).ReviewDueAsync("w", false, Ct));
+        var blob = await CrashBetweenRowAndBytesAsync();
         Time.Advance(GcRules.StaleDeletion * 2);
 
         var unknown = await Collector().SweepAsync(queue: true, null, Ct);
@@ -142,10 +145,7 @@ public abstract class GarbageCollectorContract : IDisposable
     [Fact]
     public async Task ReviewDueAsync_DeletionLeftByDeadProcess_IsFinished()
     {
-        Store.ReviewDelay = TimeSpan.Zero;
-        var blob = await UploadAsync("app", "orphan");
-        await Store.UnlinkBlobAsync(Repo("app"), blob, Ct);
-        await Assert.ThrowsAsync<IOException>(() => Collector(new FailingDeletes(Storage)).ReviewDueAsync("w", false, Ct));
+        var blob = await CrashBetweenRowAndBytesAsync();
         Time.Advance(GcRules.StaleDeletion);
 
         await CollectAsync();
