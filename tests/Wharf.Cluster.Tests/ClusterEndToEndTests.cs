@@ -191,6 +191,68 @@ public sealed class ClusterEndToEndTests(ClusterFixture cluster, ITestOutputHelp
     }
 
     [Fact]
+    public async Task T5c_GarbageCollectedOnTheCluster_BytesLeaveTheBucketAndNoReplicaServesThemFromCache()
+    {
+        using var a = Client(cluster.Replicas[0].HostPort);
+        using var b = Client(cluster.Replicas[1].HostPort);
+        using var c = Client(cluster.Replicas[2].HostPort);
+        var gone = await PushSmallImageAsync(a, "cluster/gc", "gone", "collected");
+        var kept = await PushSmallImageAsync(a, "cluster/gc", "kept", "stays");
+        var goneConfig = await ConfigOfAsync(b, "cluster/gc", gone);
+        // Every replica has now read (and cached) the image and its config's link.
+        foreach (var replica in new[] { a, b, c })
+        {
+            using var config = await replica.GetAsync($"/v2/cluster/gc/blobs/{goneConfig}");
+            Assert.Equal(HttpStatusCode.OK, config.StatusCode);
+        }
+        using (var delete = await b.DeleteAsync($"/v2/cluster/gc/manifests/{gone}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+        Assert.Contains(goneConfig[7..], await BucketKeysAsync());
+
+        // The collection runs beside the replicas, on their database and bucket, as an operator runs it.
+        var gc = await Wharf.Tests.Import.WharfCli.RunAsync(output, ["gc", .. cluster.Arguments, "--Gc:ReviewDelay", "00:00:00"]);
+
+        Assert.Equal(0, gc.ExitCode);
+        var keys = await BucketKeysAsync();
+        Assert.DoesNotContain(goneConfig[7..], keys);
+        Assert.DoesNotContain(gone[7..], keys);
+        Assert.Contains(kept[7..], keys);
+        foreach (var replica in new[] { a, b, c })
+        {
+            // At once: the collector told every replica what it unlinked before it finished.
+            using var config = await replica.GetAsync($"/v2/cluster/gc/blobs/{goneConfig}");
+            Assert.Equal(HttpStatusCode.NotFound, config.StatusCode);
+            Assert.Equal(kept, await DigestOfAsync(replica, "cluster/gc", "kept"));
+        }
+    }
+
+    private static async Task<string> ConfigOfAsync(HttpClient replica, string repository, string digest)
+    {
+        using var document = JsonDocument.Parse(await replica.GetStringAsync($"/v2/{repository}/manifests/{digest}"));
+        return document.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
+    }
+
+    /// <summary>Every key in the cluster's bucket, one string.</summary>
+    private async Task<string> BucketKeysAsync()
+    {
+        var keys = new StringBuilder();
+        string? token = null;
+        do
+        {
+            var page = await cluster.Rgw.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = cluster.Bucket, ContinuationToken = token });
+            foreach (var entry in page.S3Objects ?? [])
+            {
+                keys.AppendLine(entry.Key);
+            }
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        return keys.ToString();
+    }
+
+    [Fact]
     public async Task T6_ReplicaKilledDuring200MiBPush_ClientRetrySucceedsAndEarlierImagesPullBitForBit()
     {
         using var skopeo = new Skopeo(output);

@@ -26,6 +26,9 @@ public sealed class ClusterFixture : IAsyncLifetime, IDisposable
 
     public RgwEngine Rgw => _rgw;
 
+    /// <summary>The settings every replica runs with: what a CLI verb on the same cluster needs.</summary>
+    public IReadOnlyList<string> Arguments { get; private set; } = [];
+
     public async Task InitializeAsync()
     {
         _postgres = new PostgresServer();
@@ -46,6 +49,7 @@ public sealed class ClusterFixture : IAsyncLifetime, IDisposable
             // as it starts, so a test can see which one is receiving a push while it runs.
             "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "Information",
         ];
+        Arguments = arguments;
         for (var i = 0; i < ReplicaCount; i++)
         {
             _replicas.Add(await WharfProcess.StartAsync(new WharfStartOptions { Arguments = arguments }));

@@ -110,6 +110,12 @@ public static class GcCommand
         {
             await output.WriteLineAsync($"unknown  {digest} {size}");
         }
+        var usage = await metadata.GetStorageUsageAsync(DateTimeOffset.UtcNow, cancellationToken);
+        foreach (var repository in usage.Repositories)
+        {
+            await output.WriteLineAsync($"usage    {repository.Repository} {repository.Blobs} blobs {repository.Bytes} bytes, {repository.ExclusiveBytes} bytes only it holds");
+        }
+        await output.WriteLineAsync($"Stored: {usage.Blobs} blobs, {Bytes(usage.Bytes)} (each blob once), in {usage.Repositories.Count} repositories; {usage.QueuedReviews} reviews queued, {usage.DueReviews} due.");
         var unknownBytes = unknown.Sum(u => u.Size);
         await output.WriteLineAsync($"Would delete {plan.Manifests.Count} untagged manifests, remove {plan.Links.Count} unused repository links, " +
             $"delete {plan.Blobs.Count} blobs and free {Bytes(plan.Bytes)}" +
