@@ -29,10 +29,14 @@ public sealed class GarbageCollector(IMetadataStore metadata, IBlobStorage stora
     public GcStatistics Statistics { get; } = new();
 
     /// <summary>Reviews every candidate due now (including those the reviews themselves queue, such
-    /// as what an untagged manifest referenced), and finishes deletions that a dead process left.</summary>
-    public async Task<GcPassResult> ReviewDueAsync(string worker, bool deleteUntagged, CancellationToken cancellationToken)
+    /// as what an untagged manifest referenced), and finishes deletions that a dead process left.
+    /// Under a steady stream of events something is always due: <paramref name="maxDuration"/> ends
+    /// the pass after the batch in hand once it has run that long (<see cref="GcPassResult.More"/>
+    /// then says more is due). <see cref="Statistics"/> counts each batch as it is done.</summary>
+    public async Task<GcPassResult> ReviewDueAsync(string worker, bool deleteUntagged, CancellationToken cancellationToken, TimeSpan? maxDuration = null)
     {
         var result = new GcPassResult();
+        var started = time.GetTimestamp();
         await FinishAbandonedDeletionsAsync(cancellationToken);
         while (true)
         {
@@ -41,13 +45,26 @@ public sealed class GarbageCollector(IMetadataStore metadata, IBlobStorage stora
             {
                 break;
             }
-            foreach (var candidate in batch)
+            var done = new GcPassResult();
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                await ReviewAsync(worker, candidate, deleteUntagged, result);
+                foreach (var candidate in batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await ReviewAsync(worker, candidate, deleteUntagged, done);
+                }
+            }
+            finally
+            {
+                result.Add(done);
+                Statistics.Add(done, time.GetUtcNow());
+            }
+            if (maxDuration is { } limit && time.GetElapsedTime(started) >= limit)
+            {
+                result.More = true;
+                break;
             }
         }
-        Statistics.Add(result, time.GetUtcNow());
         return result;
     }
 

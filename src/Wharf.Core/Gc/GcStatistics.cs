@@ -43,4 +43,16 @@ public sealed class GcPassResult
     public long BytesFreed { get; set; }
     public long LinksRemoved { get; set; }
     public long ManifestsDeleted { get; set; }
+
+    /// <summary>The pass stopped at its time limit: more may be due.</summary>
+    public bool More { get; set; }
+
+    public void Add(GcPassResult other)
+    {
+        Reviews += other.Reviews;
+        BlobsDeleted += other.BlobsDeleted;
+        BytesFreed += other.BytesFreed;
+        LinksRemoved += other.LinksRemoved;
+        ManifestsDeleted += other.ManifestsDeleted;
+    }
 }

@@ -15,6 +15,9 @@ internal sealed partial class GcWorker(GarbageCollector collector, IMetadataStor
 {
     public const string SweepLease = "gc-sweep";
 
+    /// <summary>How long one pass of reviews runs before it reports and looks around.</summary>
+    private static readonly TimeSpan PassLimit = TimeSpan.FromSeconds(10);
+
     /// <summary>Who this process is in the review queue's claims and the sweep lease.</summary>
     internal static string Worker { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
@@ -44,11 +47,18 @@ internal sealed partial class GcWorker(GarbageCollector collector, IMetadataStor
                     var plan = await collector.QueueEverythingUnusedAsync(settings.DeleteUntagged, stoppingToken);
                     Log.Swept(logger, unknown.Count, plan.Blobs.Count + plan.Links.Count + plan.Manifests.Count);
                 }
-                var pass = await collector.ReviewDueAsync(Worker, settings.DeleteUntagged, stoppingToken);
-                if (pass.BlobsDeleted + pass.LinksRemoved + pass.ManifestsDeleted > 0)
+                GcPassResult pass;
+                do
                 {
-                    Log.Collected(logger, pass.Reviews, pass.BlobsDeleted, pass.BytesFreed, pass.LinksRemoved, pass.ManifestsDeleted);
+                    // A pass ends every few seconds even while more is due (a steady stream of
+                    // deletes), so that the log shows progress and read-only mode is seen.
+                    pass = await collector.ReviewDueAsync(Worker, settings.DeleteUntagged, stoppingToken, PassLimit);
+                    if (pass.BlobsDeleted + pass.LinksRemoved + pass.ManifestsDeleted > 0)
+                    {
+                        Log.Collected(logger, pass.Reviews, pass.BlobsDeleted, pass.BytesFreed, pass.LinksRemoved, pass.ManifestsDeleted);
+                    }
                 }
+                while (pass.More && !readOnly.IsReadOnly && !stoppingToken.IsCancellationRequested);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -199,6 +199,26 @@ public abstract class GarbageCollectorContract : IDisposable
     }
 
     [Fact]
+    public async Task ReviewDueAsync_TimeLimit_StopsAfterTheBatchInHandAndCountsIt()
+    {
+        Store.ReviewDelay = TimeSpan.Zero;
+        var candidates = Enumerable.Range(0, GarbageCollector.BatchSize + 20).Select(i => GcCandidate.Blob(TestDigests.Sha256Of($"never stored {i}"))).ToList();
+        await Store.QueueReviewsAsync(candidates, Time.GetUtcNow(), Ct);
+        var collector = Collector();
+
+        var first = await collector.ReviewDueAsync("w", false, Ct, maxDuration: TimeSpan.Zero);
+        Assert.True(first.More);
+        Assert.Equal(GarbageCollector.BatchSize, first.Reviews);
+        Assert.Equal(GarbageCollector.BatchSize, collector.Statistics.Reviews);
+
+        var rest = await collector.ReviewDueAsync("w", false, Ct, maxDuration: TimeSpan.Zero);
+        var none = await collector.ReviewDueAsync("w", false, Ct, maxDuration: TimeSpan.Zero);
+        Assert.Equal(20, rest.Reviews);
+        Assert.False(none.More);
+        Assert.Equal(0, none.Reviews);
+    }
+
+    [Fact]
     public async Task ReviewDueAsync_PushReferencingBlobUnderReview_NeverLeavesManifestWithoutItsBlob()
     {
         Store.ReviewDelay = TimeSpan.Zero;
