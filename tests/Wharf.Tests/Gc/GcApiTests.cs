@@ -63,6 +63,25 @@ public sealed class GcApiTests
     }
 
     [Fact]
+    public async Task ScheduledSweep_FileUnknownToTheMetadata_IsDeleted()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
+        var stray = Encoding.UTF8.GetBytes("left behind by a crash");
+        var strayFile = BlobFile(root, RegistryClient.DigestOf(stray));
+        Directory.CreateDirectory(Path.GetDirectoryName(strayFile)!);
+        await File.WriteAllBytesAsync(strayFile, stray);
+        // (With no review delay, what this server's clients upload would be collected before their
+        // manifests came: only the sweep is looked at here.)
+        using var factory = new WharfApiFactory(("Storage:Root", root), ("Gc:Sweep", "00:01:00"), ("Gc:ReviewDelay", "00:00:00"), ("Gc:Interval", "00:00:00.1"));
+        using var client = factory.CreateClient();
+
+        var report = await WaitForAsync(client, r => r.GetProperty("collector").GetProperty("sinceStart").GetProperty("blobsDeleted").GetInt64() >= 1);
+
+        Assert.False(File.Exists(strayFile));
+        Assert.Equal(stray.Length, report.GetProperty("collector").GetProperty("sinceStart").GetProperty("bytesFreed").GetInt64());
+    }
+
+    [Fact]
     public async Task Report_WithSignIn_IsForAdminsOnly()
     {
         using var directory = new TempDir();
@@ -89,10 +108,12 @@ public sealed class GcApiTests
     private static string LayerOf(string manifestJson) =>
         JsonDocument.Parse(manifestJson).RootElement.GetProperty("layers")[0].GetProperty("digest").GetString()!;
 
-    private static string BlobFile(WharfApiFactory factory, string digest)
+    private static string BlobFile(WharfApiFactory factory, string digest) => BlobFile(factory.StorageRoot, digest);
+
+    private static string BlobFile(string storageRoot, string digest)
     {
         var hex = digest["sha256:".Length..];
-        return Path.Combine(factory.StorageRoot, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
+        return Path.Combine(storageRoot, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
     }
 
     private static async Task<JsonElement> WaitForAsync(HttpClient http, Func<JsonElement, bool> done)
