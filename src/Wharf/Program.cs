@@ -8,6 +8,7 @@ using Wharf.Auth;
 using Wharf.Cli;
 using Wharf.Configuration;
 using Wharf.Gc;
+using Wharf.Observability;
 using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
@@ -92,6 +93,7 @@ if (problems.Count > 0)
 
 app.UseRegistryErrors();
 app.MapTokenService();
+app.MapWharfHealthChecks();
 app.MapGcEndpoints();
 app.MapRegistryApi();
 app.Run();

@@ -27,6 +27,10 @@ public sealed class StorageOptions
     /// <summary>Refuse every write (maintenance): pushes and deletes answer 405 UNSUPPORTED, pulls go on.</summary>
     public bool ReadOnly { get; set; }
 
+    /// <summary>With the filesystem provider, <c>/readyz</c> reports not ready while the disk under
+    /// <see cref="Root"/> has less free space than this; 0 (the default): not checked.</summary>
+    public long MinFreeBytes { get; set; }
+
     public sealed class DeleteOptions
     {
         /// <summary>Whether clients may delete manifests, tags and blob links.</summary>
@@ -43,6 +47,10 @@ public sealed class StorageOptions
         else if (Root.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
         {
             yield return $"Storage:Root '{Root}' is not a valid path";
+        }
+        if (MinFreeBytes < 0)
+        {
+            yield return "Storage:MinFreeBytes must not be negative";
         }
         if (UsesS3)
         {

@@ -79,6 +79,7 @@ public static class WharfServices
             sp.GetRequiredService<IMetadataStore>(), sp.GetRequiredService<IBlobStorage>(), sp.GetRequiredService<IReplicaChanges>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ManifestCache>(), sp.GetRequiredService<BlobLinkCache>()));
         services.AddHostedService<Gc.GcWorker>();
+        Observability.HealthChecks.AddWharfHealthChecks(services);
         return services;
     }
 
