@@ -80,11 +80,27 @@ public sealed partial class PostgreSqlMetadataStore
 
     private static async Task<bool> IsBeingDeletedAsync(NpgsqlConnection connection, string digest, DateTimeOffset now)
     {
-        // A deletion older than GcRules.StaleDeletion was left by a process that died before deleting
-        // the bytes; nobody is deleting them now, so it no longer stands in the way.
-        await ExecuteAsync(connection, "DELETE FROM gc_deletions WHERE digest = $1 AND started_at < $2",
-            Text(digest), Value(now - GcRules.StaleDeletion));
-        return await ScalarAsync(connection, "SELECT 1 FROM gc_deletions WHERE digest = $1", Text(digest)) is not null;
+        // One read in the usual case (no deletion). A deletion older than GcRules.StaleDeletion was
+        // left by a process that died before deleting the bytes; nobody is deleting them now, so it
+        // no longer stands in the way.
+        DateTimeOffset startedAt;
+        switch (await ScalarAsync(connection, "SELECT started_at FROM gc_deletions WHERE digest = $1", Text(digest)))
+        {
+            case DateTime utc:
+                startedAt = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
+                break;
+            case DateTimeOffset offset:
+                startedAt = offset;
+                break;
+            default:
+                return false;
+        }
+        if (startedAt >= now - GcRules.StaleDeletion)
+        {
+            return true;
+        }
+        await ExecuteAsync(connection, "DELETE FROM gc_deletions WHERE digest = $1 AND started_at < $2", Text(digest), Value(now - GcRules.StaleDeletion));
+        return false;
     }
 
     public Task<bool> TryClaimBlobAsync(UploadSession session, Digest digest, CancellationToken cancellationToken) =>
@@ -157,6 +173,8 @@ public sealed partial class PostgreSqlMetadataStore
                 }
                 rows.Add(((short)candidate.Kind, repositoryId, candidate.Digest.ToString()));
             }
+            // One statement may not update a row twice: each candidate once (they share the time).
+            rows = [.. rows.Distinct()];
             if (rows.Count == 0)
             {
                 return true;
@@ -406,16 +424,8 @@ public sealed partial class PostgreSqlMetadataStore
         // has no cutoff ($2).
         var cutoff = (now - ReviewDelay).ToUniversalTime();
         NpgsqlParameter[] Parameters(bool withCutoff = true) => withCutoff ? [Value(!deleteUntagged), Value(cutoff)] : [Value(!deleteUntagged)];
-        var manifests = new List<(RepositoryName, Digest)>();
-        foreach (var (name, digest) in await ReadPairsAsync(connection, PostgreSqlGcSql.GarbageManifests, Parameters(withCutoff: false), cancellationToken))
-        {
-            manifests.Add((RepositoryName.Parse(name), Digest.Parse(digest)));
-        }
-        var links = new List<(RepositoryName, Digest)>();
-        foreach (var (name, digest) in await ReadPairsAsync(connection, PostgreSqlGcSql.RemovableLinks, Parameters(), cancellationToken))
-        {
-            links.Add((RepositoryName.Parse(name), Digest.Parse(digest)));
-        }
+        var manifests = await ReadPairsAsync(connection, PostgreSqlGcSql.GarbageManifests, Parameters(withCutoff: false), cancellationToken);
+        var links = await ReadPairsAsync(connection, PostgreSqlGcSql.RemovableLinks, Parameters(), cancellationToken);
         var blobs = new List<(Digest, long)>();
         var waiting = new List<Digest>();
         await using (var command = Command(connection, PostgreSqlGcSql.UnusedBlobs, Parameters()))
@@ -423,7 +433,11 @@ public sealed partial class PostgreSqlMetadataStore
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var digest = Digest.Parse(reader.GetString(0));
+                // A row Wharf did not write (a name or digest it would refuse) is left alone.
+                if (!Digest.TryParse(reader.GetString(0), out var digest))
+                {
+                    continue;
+                }
                 if (reader.GetBoolean(2))
                 {
                     waiting.Add(digest);
@@ -438,14 +452,18 @@ public sealed partial class PostgreSqlMetadataStore
         return new GarbagePlan(manifests, links, blobs, waiting);
     }
 
-    private static async Task<List<(string, string)>> ReadPairsAsync(NpgsqlConnection connection, string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    /// <summary>(repository name, digest) rows; one Wharf would not have written is left alone.</summary>
+    private static async Task<List<(RepositoryName, Digest)>> ReadPairsAsync(NpgsqlConnection connection, string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {
-        var pairs = new List<(string, string)>();
+        var pairs = new List<(RepositoryName, Digest)>();
         await using var command = Command(connection, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            pairs.Add((reader.GetString(0), reader.GetString(1)));
+            if (RepositoryName.TryParse(reader.GetString(0), out var repository) && Digest.TryParse(reader.GetString(1), out var digest))
+            {
+                pairs.Add((repository, digest));
+            }
         }
         return pairs;
     }
@@ -470,7 +488,10 @@ public sealed partial class PostgreSqlMetadataStore
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                repositories.Add(new RepositoryUsage(RepositoryName.Parse(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                if (RepositoryName.TryParse(reader.GetString(0), out var repository))
+                {
+                    repositories.Add(new RepositoryUsage(repository, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                }
             }
         }
         await transaction.CommitAsync(cancellationToken);

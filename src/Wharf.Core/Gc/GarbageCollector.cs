@@ -85,6 +85,7 @@ public sealed class GarbageCollector(IMetadataStore metadata, IBlobStorage stora
             return;
         }
         var review = await metadata.ReviewBlobAsync(worker, candidate.Digest, CancellationToken.None);
+        var reviewedAt = time.GetUtcNow();
         foreach (var repository in review.UnlinkedFrom)
         {
             result.LinksRemoved++;
@@ -94,11 +95,20 @@ public sealed class GarbageCollector(IMetadataStore metadata, IBlobStorage stora
         if (review.Deleted)
         {
             var size = review.Size ?? await storage.GetSizeAsync(StoragePaths.Blob(candidate.Digest), CancellationToken.None) ?? 0;
+            if (time.GetUtcNow() - reviewedAt >= GcRules.StaleDeletion / 2 && !await StillDeletingAsync(candidate.Digest))
+            {
+                // This process stalled so long that its deletion counts as abandoned: an upload may
+                // have taken the digest over and put the bytes back. They are not this pass's to delete.
+                return;
+            }
             await DeleteBytesAsync(candidate.Digest);
             result.BlobsDeleted++;
             result.BytesFreed += size;
         }
     }
+
+    private async Task<bool> StillDeletingAsync(Digest digest) =>
+        (await metadata.ListBlobDeletionsAsync(DateTimeOffset.MaxValue, CancellationToken.None)).Any(d => d.Digest == digest);
 
     private async Task DeleteBytesAsync(Digest digest)
     {

@@ -45,11 +45,20 @@ public sealed partial class SqliteMetadataStore
 
     private static bool IsBeingDeleted(SqliteConnection connection, SqliteTransaction transaction, string digest, long now)
     {
-        // A deletion older than GcRules.StaleDeletion was left by a process that died before deleting
-        // the bytes; nobody is deleting them now, so it no longer stands in the way.
-        Execute(connection, transaction, "DELETE FROM gc_deletions WHERE digest = $digest AND started_at < $stale",
-            ("$digest", digest), ("$stale", now - (long)GcRules.StaleDeletion.TotalMilliseconds));
-        return Scalar(connection, transaction, "SELECT 1 FROM gc_deletions WHERE digest = $digest", ("$digest", digest)) is not null;
+        // One read in the usual case (no deletion). A deletion older than GcRules.StaleDeletion was
+        // left by a process that died before deleting the bytes; nobody is deleting them now, so it
+        // no longer stands in the way.
+        if (Scalar(connection, transaction, "SELECT started_at FROM gc_deletions WHERE digest = $digest", ("$digest", digest)) is not long startedAt)
+        {
+            return false;
+        }
+        var stale = now - (long)GcRules.StaleDeletion.TotalMilliseconds;
+        if (startedAt >= stale)
+        {
+            return true;
+        }
+        Execute(connection, transaction, "DELETE FROM gc_deletions WHERE digest = $digest", ("$digest", digest));
+        return false;
     }
 
     public Task<bool> TryClaimBlobAsync(UploadSession session, Digest digest, CancellationToken cancellationToken) =>
@@ -328,16 +337,8 @@ public sealed partial class SqliteMetadataStore
         // One read transaction: the three answers describe the same moment.
         await using var transaction = connection.BeginTransaction(deferred: true);
         var parameters = new (string, object?)[] { ("$all", deleteUntagged ? 0 : 1), ("$cutoff", now.ToUnixTimeMilliseconds() - ReviewDelayMs) };
-        var manifests = new List<(RepositoryName, Digest)>();
-        foreach (var (name, digest) in ReadPairs(connection, transaction, GcPlanSql.GarbageManifests, parameters))
-        {
-            manifests.Add((RepositoryName.Parse(name), Digest.Parse(digest)));
-        }
-        var links = new List<(RepositoryName, Digest)>();
-        foreach (var (name, digest) in ReadPairs(connection, transaction, GcPlanSql.RemovableLinks, parameters))
-        {
-            links.Add((RepositoryName.Parse(name), Digest.Parse(digest)));
-        }
+        var manifests = ReadPairs(connection, transaction, GcPlanSql.GarbageManifests, parameters);
+        var links = ReadPairs(connection, transaction, GcPlanSql.RemovableLinks, parameters);
         var blobs = new List<(Digest, long)>();
         var waiting = new List<Digest>();
         using (var command = Command(connection, transaction, GcPlanSql.UnusedBlobs, parameters))
@@ -345,7 +346,11 @@ public sealed partial class SqliteMetadataStore
         {
             while (reader.Read())
             {
-                var digest = Digest.Parse(reader.GetString(0));
+                // A row Wharf did not write (a name or digest it would refuse) is left alone.
+                if (!Digest.TryParse(reader.GetString(0), out var digest))
+                {
+                    continue;
+                }
                 if (reader.GetInt64(2) != 0)
                 {
                     waiting.Add(digest);
@@ -359,14 +364,18 @@ public sealed partial class SqliteMetadataStore
         return new GarbagePlan(manifests, links, blobs, waiting);
     }
 
-    private static List<(string, string)> ReadPairs(SqliteConnection connection, SqliteTransaction transaction, string sql, (string, object?)[] parameters)
+    /// <summary>(repository name, digest) rows; one Wharf would not have written is left alone.</summary>
+    private static List<(RepositoryName, Digest)> ReadPairs(SqliteConnection connection, SqliteTransaction transaction, string sql, (string, object?)[] parameters)
     {
-        var pairs = new List<(string, string)>();
+        var pairs = new List<(RepositoryName, Digest)>();
         using var command = Command(connection, transaction, sql, parameters);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            pairs.Add((reader.GetString(0), reader.GetString(1)));
+            if (RepositoryName.TryParse(reader.GetString(0), out var repository) && Digest.TryParse(reader.GetString(1), out var digest))
+            {
+                pairs.Add((repository, digest));
+            }
         }
         return pairs;
     }
@@ -391,7 +400,10 @@ public sealed partial class SqliteMetadataStore
         {
             while (reader.Read())
             {
-                repositories.Add(new RepositoryUsage(RepositoryName.Parse(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                if (RepositoryName.TryParse(reader.GetString(0), out var repository))
+                {
+                    repositories.Add(new RepositoryUsage(repository, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                }
             }
         }
         return new StorageUsage(blobs, bytes, repositories, queued, due);

@@ -298,13 +298,18 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     public Task<bool> DeleteManifestAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) =>
         {
-            if (Scalar(connection, transaction, """
-                SELECT m.id FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = $repository AND m.digest = $digest
-                """, ("$repository", repository.Value), ("$digest", digest.ToString())) is not long manifestId)
+            long manifestId, repositoryId;
+            using (var command = Command(connection, transaction, """
+                SELECT m.id, m.repository_id FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = $repository AND m.digest = $digest
+                """, ("$repository", repository.Value), ("$digest", digest.ToString())))
+            using (var reader = command.ExecuteReader())
             {
-                return false;
+                if (!reader.Read())
+                {
+                    return false;
+                }
+                (manifestId, repositoryId) = (reader.GetInt64(0), reader.GetInt64(1));
             }
-            var repositoryId = (long)Scalar(connection, transaction, "SELECT repository_id FROM manifests WHERE id = $id", ("$id", manifestId))!;
             QueueWhatManifestHeld(connection, transaction, repositoryId, manifestId, digest.ToString(), Now() + ReviewDelayMs);
             // Tags and references go with the manifest (ON DELETE CASCADE).
             Execute(connection, transaction, "DELETE FROM manifests WHERE id = $id", ("$id", manifestId));

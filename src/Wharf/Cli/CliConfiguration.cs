@@ -27,12 +27,16 @@ internal static class CliConfiguration
 
     /// <summary>The storage and metadata settings as the server reads them, with what is wrong with
     /// them (the storage settings matter only where the metadata lives in SQLite).</summary>
-    public static (StorageOptions Storage, MetadataOptions Metadata, List<string> Problems) ReadStores(string[] args)
+    public static (StorageOptions Storage, MetadataOptions Metadata, List<string> Problems) ReadStores(string[] args) =>
+        ReadStores(Read(args), storageAlwaysMatters: false);
+
+    /// <param name="storageAlwaysMatters">The verb works on the blobs too (gc, scrub), so the storage
+    /// settings are checked whatever the metadata provider.</param>
+    public static (StorageOptions Storage, MetadataOptions Metadata, List<string> Problems) ReadStores(IConfiguration configuration, bool storageAlwaysMatters)
     {
-        var configuration = Read(args);
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         var metadata = configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions();
-        var problems = metadata.Validate().Concat(metadata.IsPostgres ? [] : storage.Validate()).ToList();
+        var problems = metadata.Validate().Concat(metadata.IsPostgres && !storageAlwaysMatters ? [] : storage.Validate()).ToList();
         return (storage, metadata, problems);
     }
 

@@ -33,10 +33,9 @@ internal sealed class CliStores : IAsyncDisposable
         try
         {
             var configuration = CliConfiguration.Read(args);
-            var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-            var metadata = configuration.GetSection(MetadataOptions.Section).Get<MetadataOptions>() ?? new MetadataOptions();
+            var (storage, metadata, problems) = CliConfiguration.ReadStores(configuration, storageAlwaysMatters: true);
             var gc = configuration.GetSection(GcOptions.Section).Get<GcOptions>() ?? new GcOptions();
-            var problems = metadata.Validate().Concat(storage.Validate()).Concat(gc.Validate()).ToList();
+            problems.AddRange(gc.Validate());
             return new CliSettings(storage, metadata, gc, problems);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException or InvalidOperationException)
@@ -49,8 +48,7 @@ internal sealed class CliStores : IAsyncDisposable
     public static async Task<CliStores> OpenAsync(CliSettings settings, CancellationToken cancellationToken)
     {
         var metadata = await MetadataStores.OpenAsync(settings.Metadata, settings.Storage, TimeProvider.System, cancellationToken);
-        IBlobStorage storage = settings.Storage.UsesS3 ? new S3BlobStorage(settings.Storage.S3) : new FileSystemBlobStorage(settings.Storage.Root);
-        return new CliStores(metadata, storage);
+        return new CliStores(metadata, BlobStorages.Open(settings.Storage));
     }
 
     /// <summary>How to tell running replicas what this process changes, so their caches drop it:

@@ -71,7 +71,7 @@ public static class GcCommand
             var plan = await collector.QueueEverythingUnusedAsync(gc.DeleteUntagged, cancellationToken);
             await output.WriteLineAsync($"Queued for review: {plan.Manifests.Count} untagged manifests, {plan.Links.Select(l => l.Digest).Union(plan.Blobs.Select(b => b.Digest)).Count()} blobs, {unknown.Count} blobs unknown to the metadata");
             var pass = await collector.ReviewDueAsync(GcWorkerName, gc.DeleteUntagged, cancellationToken);
-            await output.WriteLineAsync($"Reviewed {pass.Reviews}: deleted {pass.BlobsDeleted} blobs ({Bytes(pass.BytesFreed)}), removed {pass.LinksRemoved} unused repository links, deleted {pass.ManifestsDeleted} untagged manifests" +
+            await output.WriteLineAsync($"Reviewed {pass.Reviews}: deleted {pass.BlobsDeleted} blobs ({ByteSize.Format(pass.BytesFreed)}), removed {pass.LinksRemoved} unused repository links, deleted {pass.ManifestsDeleted} untagged manifests" +
                 (finished > 0 ? $"; finished {finished} deletions left by a stopped process" : ""));
             var waiting = (await stores.Metadata.GetStorageUsageAsync(DateTimeOffset.UtcNow, cancellationToken)).QueuedReviews;
             if (waiting > 0)
@@ -115,12 +115,12 @@ public static class GcCommand
         {
             await output.WriteLineAsync($"usage    {repository.Repository} {repository.Blobs} blobs {repository.Bytes} bytes, {repository.ExclusiveBytes} bytes only it holds");
         }
-        await output.WriteLineAsync($"Stored: {usage.Blobs} blobs, {Bytes(usage.Bytes)} (each blob once), in {usage.Repositories.Count} repositories; {usage.QueuedReviews} reviews queued, {usage.DueReviews} due.");
+        await output.WriteLineAsync($"Stored: {usage.Blobs} blobs, {ByteSize.Format(usage.Bytes)} (each blob once), in {usage.Repositories.Count} repositories; {usage.QueuedReviews} reviews queued, {usage.DueReviews} due.");
         var unknownBytes = unknown.Sum(u => u.Size);
         await output.WriteLineAsync($"Would delete {plan.Manifests.Count} untagged manifests, remove {plan.Links.Count} unused repository links, " +
-            $"delete {plan.Blobs.Count} blobs and free {Bytes(plan.Bytes)}" +
+            $"delete {plan.Blobs.Count} blobs and free {ByteSize.Format(plan.Bytes)}" +
             (plan.Manifests.Count > 0 ? " (and what only those manifests reference)" : "") + ".");
-        await output.WriteLineAsync($"{unknown.Count} blobs in storage are unknown to the metadata ({Bytes(unknownBytes)}): " +
+        await output.WriteLineAsync($"{unknown.Count} blobs in storage are unknown to the metadata ({ByteSize.Format(unknownBytes)}): " +
             (gc.ReviewDelay == TimeSpan.Zero ? "they would be deleted too." : $"a run would queue them, to be deleted {gc.ReviewDelay} later."));
         if (plan.Waiting.Count > 0)
         {
@@ -128,14 +128,6 @@ public static class GcCommand
         }
         return Succeeded;
     }
-
-    internal static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):F2} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):F1} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:F1} KiB",
-        _ => $"{bytes} bytes",
-    };
 
     /// <summary>The sweep's count on one self-rewriting line of a terminal; on a pipe, only the end.</summary>
     private sealed class SweepProgress(TextWriter error) : IProgress<long>

@@ -19,12 +19,12 @@ internal static class ImportSummary
         var schema1 = report.Schema1Skipped > 0 ? $" ({report.Schema1Skipped} schema1)" : "";
         output.WriteLine($"  manifests     {report.ManifestsImported + report.ManifestsAlready + report.ManifestsSkipped}: " +
             $"{report.ManifestsImported} imported, {report.ManifestsAlready} already imported, {report.ManifestsSkipped} skipped{schema1}");
-        output.WriteLine($"  blobs         {report.DistinctBlobs} distinct, {Bytes(report.DistinctBlobBytes)}; " +
+        output.WriteLine($"  blobs         {report.DistinctBlobs} distinct, {ByteSize.Format(report.DistinctBlobBytes, exact: true)}; " +
             $"{ImportProgressPrinter.Count(report.BlobLinksImported + report.BlobLinksAlready, "repository link")}: " +
             $"{report.BlobLinksImported} imported, {report.BlobLinksAlready} already imported");
         output.WriteLine(report.InPlace
             ? "  bytes copied  0 (in place)"
-            : $"  bytes copied  {Bytes(report.BytesCopied)}");
+            : $"  bytes copied  {ByteSize.Format(report.BytesCopied, exact: true)}");
         output.WriteLine($"  warnings      {report.Warnings.Count}");
         foreach (var warning in report.Warnings.Take(MaxListedWarnings))
         {
@@ -37,23 +37,6 @@ internal static class ImportSummary
         output.WriteLine(report.ChangedNothing
             ? "Nothing changed: everything had already been imported."
             : $"Serve it with: wharf --Storage:Root {storageRoot}");
-    }
-
-    private static string Bytes(long bytes)
-    {
-        string[] units = ["KiB", "MiB", "GiB", "TiB"];
-        if (bytes < 1024)
-        {
-            return $"{bytes} bytes";
-        }
-        var value = bytes / 1024.0;
-        var unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-        return string.Create(CultureInfo.InvariantCulture, $"{value:F1} {units[unit]} ({bytes:N0} bytes)");
     }
 
     // DanglingBlobLink -> "dangling blob link"

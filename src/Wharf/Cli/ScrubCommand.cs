@@ -94,7 +94,7 @@ public static class ScrubCommand
                 await output.WriteLineAsync($"corrupt  {digest}: {problem}");
                 reported++;
             }
-            await output.WriteLineAsync($"Checked {result.Checked} blobs ({GcCommand.Bytes(result.BytesRead)} read): {result.Missing.Count} missing, {result.Corrupt.Count} corrupt" +
+            await output.WriteLineAsync($"Checked {result.Checked} blobs ({ByteSize.Format(result.BytesRead)} read): {result.Missing.Count} missing, {result.Corrupt.Count} corrupt" +
                 (repair ? $", {result.Repaired} repaired (forgotten; the next push uploads them again)" : ""));
             return reported == 0 || repair ? Clean : FoundBroken;
         }
@@ -113,7 +113,7 @@ public static class ScrubCommand
         {
             if (_terminal)
             {
-                error.Write($"\rScrubbing: {value.Checked} blobs, {GcCommand.Bytes(value.BytesRead)} checked");
+                error.Write($"\rScrubbing: {value.Checked} blobs, {ByteSize.Format(value.BytesRead)} checked");
             }
         }
 

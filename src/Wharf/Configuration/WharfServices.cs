@@ -44,11 +44,7 @@ public static class WharfServices
             RequireIndexChildren = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireIndexChildren,
             RequireBlobs = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireBlobs,
         });
-        services.AddSingleton<IBlobStorage>(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return storage.UsesS3 ? new S3BlobStorage(storage.S3) : new FileSystemBlobStorage(storage.Root);
-        });
+        services.AddSingleton(sp => BlobStorages.Open(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         // Resolved once, by StartupCheck before the server listens, which is when the schema is
         // migrated; blocking on that here keeps a server from ever serving an older schema.
         services.AddSingleton(sp =>

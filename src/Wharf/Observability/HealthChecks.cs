@@ -107,7 +107,8 @@ internal static class HealthChecks
 internal sealed class StorageProbe(IBlobStorage storage, IOptions<StorageOptions> options, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
-    private const string ProbePath = $"{StoragePaths.Root}/_wharf/readyz";
+    // One object per process: replicas sharing a bucket never write the same key at once.
+    private static readonly string ProbePath = $"{StoragePaths.Root}/_wharf/readyz-{Guid.NewGuid():N}";
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;

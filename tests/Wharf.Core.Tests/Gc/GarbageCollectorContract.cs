@@ -199,6 +199,28 @@ public abstract class GarbageCollectorContract : IDisposable
     }
 
     [Fact]
+    public async Task ReviewDueAsync_WorkerStalledPastStaleDeletion_LeavesBytesAnUploadTookOver()
+    {
+        Store.ReviewDelay = TimeSpan.Zero;
+        var bytes = Encoding.UTF8.GetBytes("unknown, then uploaded again");
+        var digest = TestDigests.Sha256Of(bytes);
+        await WriteBytesAsync(digest, bytes);
+        await Store.QueueReviewsAsync([GcCandidate.Blob(digest)], Time.GetUtcNow(), Ct);
+        // Between the review's commit and the deletion of the bytes the worker stalls for two
+        // minutes, and meanwhile an upload of the same digest claims it.
+        var stalling = new StallAfterReview(Storage, async () =>
+        {
+            Time.Advance(GcRules.StaleDeletion * 2);
+            Assert.True(await Store.TryClaimBlobAsync(new UploadSession(UploadId.New(), Repo("app"), Time.GetUtcNow()), digest, Ct));
+        });
+
+        var pass = await Collector(stalling).ReviewDueAsync("w", false, Ct);
+
+        Assert.Equal(0, pass.BlobsDeleted);
+        Assert.True(await BytesExistAsync(digest));
+    }
+
+    [Fact]
     public async Task ReviewDueAsync_TimeLimit_StopsAfterTheBatchInHandAndCountsIt()
     {
         Store.ReviewDelay = TimeSpan.Zero;
@@ -259,6 +281,24 @@ public abstract class GarbageCollectorContract : IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
+    }
+
+    /// <summary>Storage that runs <paramref name="stall"/> when the collector asks the size of bytes
+    /// the metadata never knew: right after the review committed, before the bytes are deleted.</summary>
+    private sealed class StallAfterReview(IBlobStorage inner, Func<Task> stall) : IBlobStorage
+    {
+        public async Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken)
+        {
+            await stall();
+            return await inner.GetSizeAsync(path, cancellationToken);
+        }
+
+        public Task<Stream?> OpenReadAsync(string path, long offset, CancellationToken cancellationToken) => inner.OpenReadAsync(path, offset, cancellationToken);
+        public Task<IBlobWriter> OpenAppendWriterAsync(string path, CancellationToken cancellationToken) => inner.OpenAppendWriterAsync(path, cancellationToken);
+        public Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken) => inner.MoveAsync(sourcePath, destinationPath, cancellationToken);
+        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) => inner.DeleteAsync(path, cancellationToken);
+        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+        public string? TryGetLocalFile(string path) => inner.TryGetLocalFile(path);
     }
 
     /// <summary>Storage whose deletes fail, as if the process died before they ran.</summary>

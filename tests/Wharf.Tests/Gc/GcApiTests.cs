@@ -110,11 +110,7 @@ public sealed class GcApiTests
 
     private static string BlobFile(WharfApiFactory factory, string digest) => BlobFile(factory.StorageRoot, digest);
 
-    private static string BlobFile(string storageRoot, string digest)
-    {
-        var hex = digest["sha256:".Length..];
-        return Path.Combine(storageRoot, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
-    }
+    private static string BlobFile(string storageRoot, string digest) => StoredBlobFiles.PathOf(storageRoot, digest);
 
     private static async Task<JsonElement> WaitForAsync(HttpClient http, Func<JsonElement, bool> done)
     {

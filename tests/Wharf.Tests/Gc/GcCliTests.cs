@@ -53,8 +53,7 @@ public sealed class GcCliTests(ITestOutputHelper output) : IDisposable
         var registry = new RegistryClient(_server.CreateClient());
         var layerBytes = "layer bytes for scrub"u8.ToArray();
         var layer = await registry.PushBlobAsync("cli/app", layerBytes);
-        var hex = layer["sha256:".Length..];
-        var file = Path.Combine(_server.StorageRoot, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
+        var file = StoredBlobFiles.PathOf(_server.StorageRoot, layer);
         await File.WriteAllTextAsync(file, "bit rot");
 
         var found = await WharfCli.RunAsync(output, "scrub", "--Storage:Root", _server.StorageRoot);

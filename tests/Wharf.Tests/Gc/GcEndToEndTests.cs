@@ -51,9 +51,5 @@ public sealed class GcEndToEndTests(ITestOutputHelper output) : EndToEndTestBase
     private static IEnumerable<string> Files(OciImage image) =>
         new[] { image.Manifest.Digest, image.Config.Digest }.Concat(image.Layers.Select(l => l.Digest));
 
-    private static string BlobFile(WharfProcess wharf, string digest)
-    {
-        var hex = digest["sha256:".Length..];
-        return Path.Combine(wharf.StorageRoot, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
-    }
+    private static string BlobFile(WharfProcess wharf, string digest) => StoredBlobFiles.PathOf(wharf.StorageRoot, digest);
 }

@@ -128,7 +128,7 @@ public sealed class GcStressTests(ITestOutputHelper output) : EndToEndTestBase(o
             }
         }
         var needed = live.SelectMany(i => i.Blobs.Select(b => b.Digest).Append(i.Digest)).ToHashSet();
-        var onDisk = BlobFiles(wharf.StorageRoot).ToHashSet();
+        var onDisk = StoredBlobFiles.All(wharf.StorageRoot).ToHashSet();
         Assert.Empty(needed.Except(onDisk));
         var unreferenced = onDisk.Except(needed).ToList();
         Assert.True(unreferenced.Count == 0, $"{unreferenced.Count} files nothing references are left, e.g. {unreferenced.FirstOrDefault()}");
@@ -212,13 +212,5 @@ public sealed class GcStressTests(ITestOutputHelper output) : EndToEndTestBase(o
             }
             await Task.Delay(200);
         }
-    }
-
-    private static IEnumerable<string> BlobFiles(string storageRoot)
-    {
-        var blobs = Path.Combine(storageRoot, "docker", "registry", "v2", "blobs", "sha256");
-        return Directory.Exists(blobs)
-            ? Directory.EnumerateFiles(blobs, "data", SearchOption.AllDirectories).Select(f => "sha256:" + Path.GetFileName(Path.GetDirectoryName(f)!))
-            : [];
     }
 }

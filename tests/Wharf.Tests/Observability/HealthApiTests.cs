@@ -97,6 +97,6 @@ public sealed class HealthApiTests
         }
 
         // Written and deleted again: nothing is left behind in the data directory.
-        Assert.False(File.Exists(Path.Combine(probeDirectory, "readyz")));
+        Assert.False(Directory.Exists(probeDirectory) && Directory.EnumerateFileSystemEntries(probeDirectory).Any());
     }
 }
