@@ -71,7 +71,7 @@ public abstract class GarbageCollectorContract : IDisposable
         Store.ReviewDelay = TimeSpan.Zero;
         var blob = await UploadAsync("app", "orphan");
         await Store.UnlinkBlobAsync(Repo("app"), blob, Ct);
-        await Assert.ThrowsAsync<IOException>(() => Collector(new FailingDeletes(Storage)).ReviewDueAsync("w", false, Ct));
+        await Assert.ThrowsAsync<IOException>(() => Collector(FailingDeletes(Storage)).ReviewDueAsync("w", false, Ct));
         return blob;
     }
 
@@ -208,7 +208,8 @@ public abstract class GarbageCollectorContract : IDisposable
         await Store.QueueReviewsAsync([GcCandidate.Blob(digest)], Time.GetUtcNow(), Ct);
         // Between the review's commit and the deletion of the bytes the worker stalls for two
         // minutes, and meanwhile an upload of the same digest claims it.
-        var stalling = new StallAfterReview(Storage, async () =>
+        // (The collector asks the size of bytes the metadata never knew right after the review.)
+        var stalling = new Intercepting(Storage, beforeSize: async () =>
         {
             Time.Advance(GcRules.StaleDeletion * 2);
             Assert.True(await Store.TryClaimBlobAsync(new UploadSession(UploadId.New(), Repo("app"), Time.GetUtcNow()), digest, Ct));
@@ -283,35 +284,31 @@ public abstract class GarbageCollectorContract : IDisposable
     {
     }
 
-    /// <summary>Storage that runs <paramref name="stall"/> when the collector asks the size of bytes
-    /// the metadata never knew: right after the review committed, before the bytes are deleted.</summary>
-    private sealed class StallAfterReview(IBlobStorage inner, Func<Task> stall) : IBlobStorage
+    /// <summary>Storage that does what the test says before a size lookup (<paramref name="beforeSize"/>)
+    /// or instead of a delete (<paramref name="delete"/>); everything else goes to <paramref name="inner"/>.</summary>
+    private sealed class Intercepting(IBlobStorage inner, Func<Task>? beforeSize = null, Func<string, Task<bool>>? delete = null) : IBlobStorage
     {
         public async Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken)
         {
-            await stall();
+            if (beforeSize is not null)
+            {
+                await beforeSize();
+            }
             return await inner.GetSizeAsync(path, cancellationToken);
         }
+
+        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) =>
+            delete is null ? inner.DeleteAsync(path, cancellationToken) : delete(path);
 
         public Task<Stream?> OpenReadAsync(string path, long offset, CancellationToken cancellationToken) => inner.OpenReadAsync(path, offset, cancellationToken);
         public Task<IBlobWriter> OpenAppendWriterAsync(string path, CancellationToken cancellationToken) => inner.OpenAppendWriterAsync(path, cancellationToken);
         public Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken) => inner.MoveAsync(sourcePath, destinationPath, cancellationToken);
-        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) => inner.DeleteAsync(path, cancellationToken);
         public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
         public string? TryGetLocalFile(string path) => inner.TryGetLocalFile(path);
     }
 
     /// <summary>Storage whose deletes fail, as if the process died before they ran.</summary>
-    private sealed class FailingDeletes(IBlobStorage inner) : IBlobStorage
-    {
-        public Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken) => inner.GetSizeAsync(path, cancellationToken);
-        public Task<Stream?> OpenReadAsync(string path, long offset, CancellationToken cancellationToken) => inner.OpenReadAsync(path, offset, cancellationToken);
-        public Task<IBlobWriter> OpenAppendWriterAsync(string path, CancellationToken cancellationToken) => inner.OpenAppendWriterAsync(path, cancellationToken);
-        public Task<MoveResult> MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken) => inner.MoveAsync(sourcePath, destinationPath, cancellationToken);
-        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) => throw new IOException("the process died here");
-        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
-        public string? TryGetLocalFile(string path) => inner.TryGetLocalFile(path);
-    }
+    private static Intercepting FailingDeletes(IBlobStorage inner) => new(inner, delete: _ => throw new IOException("the process died here"));
 }
 
 /// <summary>The embedded pair: SQLite and the local filesystem.</summary>
