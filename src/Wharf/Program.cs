@@ -58,7 +58,10 @@ if (configFile is not null)
 builder.Configuration.AddEnvironmentVariables("WHARF_");
 builder.Configuration.AddCommandLine(args);
 
+builder.Logging.UseWharfLogFormat(builder.Configuration);
+MetricsListener.AddMetricsUrls(builder);
 builder.Services.AddWharf(builder.Configuration);
+builder.Services.AddWharfTelemetry(builder.Configuration);
 builder.Services.AddWharfAuth(builder.Configuration);
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 
@@ -91,6 +94,8 @@ if (problems.Count > 0)
     return 2;
 }
 
+app.UseMetricsListener();
+app.UseMiddleware<RequestTelemetry>();
 app.UseRegistryErrors();
 app.MapTokenService();
 app.MapWharfHealthChecks();

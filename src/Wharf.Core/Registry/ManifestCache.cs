@@ -61,8 +61,10 @@ public sealed class ManifestCache
         {
             record = entry.Record;
             bytes = entry.Bytes;
+            Diagnostics.WharfTelemetry.ManifestCacheHits.Add(1);
             return true;
         }
+        Diagnostics.WharfTelemetry.ManifestCacheMisses.Add(1);
         record = null!;
         bytes = null!;
         return false;

@@ -59,6 +59,7 @@ internal static partial class ErrorHandling
         var allow = context.Response.Headers.Allow;
         context.Response.Clear();
         context.Response.Headers[RegistryHeaders.ApiVersion] = RegistryHeaders.ApiVersionValue;
+        context.Response.Headers[Observability.RequestTelemetry.RequestIdHeader] = context.TraceIdentifier;
         if (!string.IsNullOrEmpty(allow))
         {
             context.Response.Headers.Allow = allow;

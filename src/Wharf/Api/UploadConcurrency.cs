@@ -13,6 +13,10 @@ namespace Wharf.Api;
 /// </summary>
 internal sealed class UploadConcurrency(IOptions<LimitOptions> limits)
 {
+    /// <summary>Upload requests receiving their bodies now, from every client.</summary>
+    private static readonly System.Diagnostics.Metrics.UpDownCounter<long> InFlight = Diagnostics.WharfTelemetry.Meter.CreateUpDownCounter<long>(
+        "wharf.uploads.in_flight", description: "Upload requests (POST, PATCH, PUT with a blob body) being received now");
+
     private readonly ConcurrentDictionary<IPAddress, StrongBox> _inFlight = new();
 
     public Lease Enter(IPAddress? address)
@@ -30,6 +34,7 @@ internal sealed class UploadConcurrency(IOptions<LimitOptions> limits)
                 Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
             };
         }
+        InFlight.Add(1);
         return new Lease(box);
     }
 
@@ -45,6 +50,7 @@ internal sealed class UploadConcurrency(IOptions<LimitOptions> limits)
             if (box is not null)
             {
                 Interlocked.Decrement(ref box.Count);
+                InFlight.Add(-1);
             }
         }
     }

@@ -12,7 +12,7 @@ namespace Wharf.Auth;
 /// </summary>
 public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy, HtpasswdFile? users, TokenService? tokens, LoginThrottle throttle)
 {
-    private const string CallerKey = "Wharf.Caller";
+    internal const string CallerKey = "Wharf.Caller";
 
     public bool Enabled => options.Mode != AuthMode.None;
 
@@ -55,7 +55,7 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         }
         if (!SeesEverything(caller))
         {
-            throw new RegistryException(ErrorCode.Denied, $"{caller.Name ?? "this token"} is not an admin");
+            throw Failure("denied", new RegistryException(ErrorCode.Denied, $"{caller.Name ?? "this token"} is not an admin"));
         }
     }
 
@@ -78,9 +78,9 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         if (options.Mode == AuthMode.Token)
         {
             // The token protocol's answer: ask the client to come back with a token of wider scope.
-            throw Challenge(context, repository, action, $"the token does not grant {RegistryActions.Format(action)} on {repository}", insufficientScope: true);
+            throw Failure("denied", Challenge(context, repository, action, $"the token does not grant {RegistryActions.Format(action)} on {repository}", insufficientScope: true));
         }
-        throw new RegistryException(ErrorCode.Denied, $"{caller.Name} may not {RegistryActions.Format(action)} {repository}");
+        throw Failure("denied", new RegistryException(ErrorCode.Denied, $"{caller.Name} may not {RegistryActions.Format(action)} {repository}"));
     }
 
     /// <summary>Whether the caller may pull <paramref name="repository"/> (catalog filtering, mount sources).</summary>
@@ -138,7 +138,7 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         if (options.Mode == AuthMode.Token && tokens is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return await tokens.ValidateAsync(header[7..].Trim())
-                ?? throw Challenge(context, null, RegistryAction.None, "the bearer token is not valid here (expired, forged, or for another service)", invalidToken: true);
+                ?? throw Failure("bad_token", Challenge(context, null, RegistryAction.None, "the bearer token is not valid here (expired, forged, or for another service)", invalidToken: true));
         }
         throw Challenge(context, null, RegistryAction.None, "unsupported authorization scheme");
     }
@@ -150,6 +150,7 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         var address = context.Connection.RemoteIpAddress;
         if (throttle.RetryAfter(address) is { } wait)
         {
+            AuthMetrics.Throttled.Add(1);
             throw new RegistryException(ErrorCode.TooManyRequests, "too many failed sign-ins from this address; try again later")
             {
                 Headers = new Dictionary<string, string> { ["Retry-After"] = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) },
@@ -161,6 +162,7 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
             return user;
         }
         throttle.Failed(address);
+        AuthMetrics.Failures.Add(1, new KeyValuePair<string, object?>("reason", "bad_credentials"));
         return null;
     }
 
@@ -185,6 +187,14 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         user = text[..colon];
         password = text[(colon + 1)..];
         return true;
+    }
+
+    /// <summary>Counts a refusal of credentials or of access (not the challenge every client's
+    /// first, anonymous request gets).</summary>
+    private static RegistryException Failure(string reason, RegistryException refusal)
+    {
+        AuthMetrics.Failures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        return refusal;
     }
 
     private RegistryException Challenge(HttpContext context, string? repository, RegistryAction action, string detail, bool insufficientScope = false, bool invalidToken = false)

@@ -29,6 +29,12 @@ public static class StartupCheck
         Check(() => _ = services.GetRequiredService<IOptions<AuthOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<TlsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);
+        if (Observability.LogSetup.Problem(services.GetRequiredService<IConfiguration>()) is { } logFormat)
+        {
+            failures.Add(logFormat);
+        }
         if (failures.Count > 0)
         {
             return failures;
@@ -50,7 +56,7 @@ public static class StartupCheck
             // Unreachable server, refused login, missing database: say which setting leads there.
             failures.Add($"Metadata:ConnectionString: cannot open the PostgreSQL database: {MetadataStores.Reason(e)}");
         }
-        if (failures.Count == 0 && services.GetRequiredService<IBlobStorage>() is S3BlobStorage s3)
+        if (failures.Count == 0 && Observability.TelemetryServices.Unwrap(services.GetRequiredService<IBlobStorage>()) is S3BlobStorage s3)
         {
             // A wrong bucket, endpoint or key shows now, not at the first push. The SDK retries
             // an unreachable endpoint a few times; the wait is bounded.

@@ -44,7 +44,9 @@ public static class WharfServices
             RequireIndexChildren = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireIndexChildren,
             RequireBlobs = sp.GetRequiredService<IOptions<ManifestOptions>>().Value.RequireBlobs,
         });
-        services.AddSingleton(sp => BlobStorages.Open(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        // With metrics or tracing on, both stores are wrapped to time (and trace) every operation.
+        var instrument = Observability.TelemetryServices.Instruments(configuration);
+        services.AddSingleton(sp => Observability.TelemetryServices.Instrument(BlobStorages.Open(sp.GetRequiredService<IOptions<StorageOptions>>().Value), instrument));
         // Resolved once, by StartupCheck before the server listens, which is when the schema is
         // migrated; blocking on that here keeps a server from ever serving an older schema.
         services.AddSingleton(sp =>
@@ -55,10 +57,10 @@ public static class WharfServices
                 sp.GetRequiredService<TimeProvider>(),
                 CancellationToken.None).GetAwaiter().GetResult();
             store.ReviewDelay = sp.GetRequiredService<IOptions<GcOptions>>().Value.ReviewDelay;
-            return store;
+            return Observability.TelemetryServices.Instrument(store, instrument);
         });
         // Replicas on PostgreSQL tell each other what changed (LISTEN/NOTIFY); one SQLite process has nobody to tell.
-        services.AddSingleton<IReplicaChanges>(sp => sp.GetRequiredService<IMetadataStore>() is PostgreSqlMetadataStore postgres
+        services.AddSingleton<IReplicaChanges>(sp => Observability.TelemetryServices.Unwrap(sp.GetRequiredService<IMetadataStore>()) is PostgreSqlMetadataStore postgres
             ? postgres.CreateReplicaChangesAsync(sp.GetRequiredService<ILogger<PostgreSqlReplicaChanges>>(), CancellationToken.None).GetAwaiter().GetResult()
             : new SingleProcessChanges());
         services.AddHostedService<Cluster.ReplicaChangesListener>();
@@ -80,7 +82,7 @@ public static class WharfServices
     }
 
     /// <summary>Runs an options class's own Validate(), which lists every problem it finds.</summary>
-    private sealed class DelegateValidator<T>(Func<T, IEnumerable<string>> validate) : IValidateOptions<T>
+    internal sealed class DelegateValidator<T>(Func<T, IEnumerable<string>> validate) : IValidateOptions<T>
         where T : class
     {
         public ValidateOptionsResult Validate(string? name, T options)

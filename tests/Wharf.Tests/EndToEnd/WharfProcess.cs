@@ -380,7 +380,7 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
         }
     }
 
-    private static int FindFreePort()
+    internal static int FindFreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
