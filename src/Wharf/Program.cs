@@ -61,7 +61,6 @@ builder.Configuration.AddCommandLine(args);
 builder.Logging.UseWharfLogFormat(builder.Configuration);
 MetricsListener.AddMetricsUrls(builder);
 builder.Services.AddWharf(builder.Configuration);
-builder.Services.AddWharfTelemetry(builder.Configuration);
 builder.Services.AddWharfAuth(builder.Configuration);
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 

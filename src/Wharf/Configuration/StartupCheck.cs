@@ -31,7 +31,7 @@ public static class StartupCheck
         Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);
-        if (Observability.LogSetup.Problem(services.GetRequiredService<IConfiguration>()) is { } logFormat)
+        if (Observability.LogSetup.Problem(services.GetService<IConfiguration>()) is { } logFormat)
         {
             failures.Add(logFormat);
         }

@@ -78,6 +78,7 @@ public static class WharfServices
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ManifestCache>(), sp.GetRequiredService<BlobLinkCache>()));
         services.AddHostedService<Gc.GcWorker>();
         Observability.HealthChecks.AddWharfHealthChecks(services);
+        Observability.TelemetryServices.AddWharfTelemetry(services, configuration);
         return services;
     }
 

@@ -33,8 +33,8 @@ internal static class LogSetup
     }
 
     /// <summary>A problem with <c>Logging:Format</c>, or null.</summary>
-    public static string? Problem(IConfiguration configuration) =>
-        configuration[LogFormat.Key] is { } format && !string.Equals(format, LogFormat.Json, StringComparison.OrdinalIgnoreCase) && !string.Equals(format, LogFormat.Text, StringComparison.OrdinalIgnoreCase)
+    public static string? Problem(IConfiguration? configuration) =>
+        configuration?[LogFormat.Key] is { } format && !string.Equals(format, LogFormat.Json, StringComparison.OrdinalIgnoreCase) && !string.Equals(format, LogFormat.Text, StringComparison.OrdinalIgnoreCase)
             ? $"Logging:Format: '{format}' is neither text nor json"
             : null;
 }

@@ -18,6 +18,7 @@ internal static class StartupChecks
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
         services.AddLogging();
+        services.AddSingleton<IConfiguration>(configuration);
         services.AddWharf(configuration);
         services.AddWharfAuth(configuration);
         using var provider = services.BuildServiceProvider();
