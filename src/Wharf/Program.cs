@@ -9,6 +9,7 @@ using Wharf.Cli;
 using Wharf.Configuration;
 using Wharf.Gc;
 using Wharf.Observability;
+using Wharf.Operations;
 using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
@@ -99,6 +100,7 @@ app.UseRegistryErrors();
 app.MapTokenService();
 app.MapWharfHealthChecks();
 app.MapGcEndpoints();
+app.MapReadOnlyEndpoints();
 app.MapRegistryApi();
 app.Run();
 return 0;

@@ -28,10 +28,11 @@ internal static partial class ErrorHandling
             {
                 context.Abort();
             }
-            catch (IOException e) when (IsNoSpace(e))
+            catch (Exception e) when (IsNoSpace(e))
             {
-                // ENOSPC: the write's bytes were never committed (an uncommitted writer is
-                // discarded), so nothing is half written; tell the client what is wrong.
+                // ENOSPC, or the database's disk is full: the write's bytes were never committed
+                // (an uncommitted writer is discarded) and the transaction rolled back, so nothing
+                // is half written; tell the client what is wrong.
                 Log.StorageFull(Logger(context), context.Request.Method, context.Request.Path, e.Message);
                 await WriteAsync(context, new RegistryException(ErrorCode.Unknown, "the registry's storage is full; nothing was stored", StatusCodes.Status507InsufficientStorage));
             }
@@ -107,9 +108,12 @@ internal static partial class ErrorHandling
         return buffer.ToArray();
     }
 
-    // Linux reports ENOSPC (28) as the IOException's HResult; Windows ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL.
+    // Linux reports ENOSPC (28) as the IOException's HResult; Windows ERROR_DISK_FULL and
+    // ERROR_HANDLE_DISK_FULL. SQLite says SQLITE_FULL (13), PostgreSQL disk_full (53100).
     internal static bool IsNoSpace(Exception e) =>
         e is IOException { HResult: 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) }
+            or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 }
+            or Npgsql.PostgresException { SqlState: "53100" }
         || (e.InnerException is { } inner && IsNoSpace(inner));
 
     private static bool IsClientGone(HttpContext context, Exception e) =>

@@ -71,7 +71,9 @@ public static class WharfServices
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
         services.AddSingleton<Api.UploadConcurrency>();
-        services.AddSingleton<Operations.IReadOnlyMode, Operations.ReadOnlyMode>();
+        services.AddSingleton<Operations.ReadOnlyMode>();
+        services.AddSingleton<Operations.IReadOnlyMode>(sp => sp.GetRequiredService<Operations.ReadOnlyMode>());
+        services.AddHostedService<Operations.ReadOnlySwitch>();
         services.AddHostedService<Maintenance.UploadPurge>();
         services.AddSingleton(sp => new Gc.GarbageCollector(
             sp.GetRequiredService<IMetadataStore>(), sp.GetRequiredService<IBlobStorage>(), sp.GetRequiredService<IReplicaChanges>(),

@@ -33,6 +33,49 @@ public sealed class StorageFullTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_factory.StorageRoot, "docker/registry/v2/blobs/sha256", digest[7..9], digest[7..], "data")));
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public async Task ManifestPush_DatabaseDiskFull_Answers507AndTagsNothing(string database)
+    {
+        var registry = new RegistryClient(_factory.CreateClient());
+        var (json, _) = await registry.PushImageAsync("full/db", "v1");
+        // The database's own verdict, as its driver raises it: SQLITE_FULL (13), PostgreSQL disk_full (53100).
+        Exception full = database == "sqlite"
+            ? new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13)
+            : new Npgsql.PostgresException("could not extend file: No space left on device", "ERROR", "ERROR", "53100");
+        using var failing = _factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton(FullDatabase.Wrap(_factory.Services.GetRequiredService<Metadata.IMetadataStore>(), full))));
+        var client = new RegistryClient(failing.CreateClient());
+
+        using var response = await client.PutManifestAsync("full/db", "v2", json, Wharf.Tests.Api.Manifests.OciManifestType);
+
+        Assert.Equal(HttpStatusCode.InsufficientStorage, response.StatusCode);
+        Assert.Contains("storage is full", await response.Content.ReadAsStringAsync());
+        using var tag = await registry.Http.GetAsync("/v2/full/db/manifests/v2");
+        Assert.Equal(HttpStatusCode.NotFound, tag.StatusCode);
+    }
+
+    /// <summary>A metadata store whose manifest writes fail as a full database's do.</summary>
+    public class FullDatabase : System.Reflection.DispatchProxy
+    {
+        private Metadata.IMetadataStore _inner = null!;
+        private Exception _full = null!;
+
+        public static Metadata.IMetadataStore Wrap(Metadata.IMetadataStore inner, Exception full)
+        {
+            var proxy = Create<Metadata.IMetadataStore, FullDatabase>();
+            ((FullDatabase)(object)proxy)._inner = inner;
+            ((FullDatabase)(object)proxy)._full = full;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod!.Name == nameof(Metadata.IMetadataStore.PutManifestAsync)
+                ? Task.FromException(_full)
+                : targetMethod.Invoke(_inner, args);
+    }
+
     private sealed class FullDiskStorage(IBlobStorage inner) : IBlobStorage
     {
         public Task<long?> GetSizeAsync(string path, CancellationToken cancellationToken) => inner.GetSizeAsync(path, cancellationToken);
