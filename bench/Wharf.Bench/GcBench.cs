@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Wharf.Bench;
@@ -17,8 +14,6 @@ namespace Wharf.Bench;
 internal static class GcBench
 {
     public const string Heading = "## Garbage collection";
-
-    private const string ManifestType = "application/vnd.oci.image.manifest.v1+json";
 
     public static async Task<int> RunAsync(Options options, Stopwatch runClock, string machine, string loadBefore)
     {
@@ -71,8 +66,8 @@ internal static class GcBench
         await Parallel.ForEachAsync(Enumerable.Range(0, repositories), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (r, ct) =>
         {
             var repository = $"scale/r{r:D4}";
-            var image = NewImage($"scale {r}", layers: 8, layerBytes: 2048);
-            await PushAsync(http, wharf.BaseUri, repository, "v1", image);
+            var image = LayeredImage.Create($"scale {r}", layers: 8, layerBytes: 2048);
+            await image.PushAsync(http, wharf.BaseUri, repository, "v1");
             if (r % 10 == 0)
             {
                 using var deleted = await http.DeleteAsync(new Uri(wharf.BaseUri, $"/v2/{repository}/manifests/{image.Digest}"), ct);
@@ -136,12 +131,12 @@ internal static class GcBench
                 var until = Stopwatch.StartNew();
                 await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
                 {
-                    Image? previous = null;
+                    LayeredImage? previous = null;
                     for (var n = 0; until.Elapsed < duration; n++)
                     {
                         var repository = $"push/c{c}";
-                        var image = NewImage($"push {round} {c} {n}", layers: 2, layerBytes: 256 * 1024);
-                        await PushAsync(http, wharf.BaseUri, repository, $"n{n}", image);
+                        var image = LayeredImage.Create($"push {round} {c} {n}", layers: 2, layerBytes: 256 * 1024);
+                        await image.PushAsync(http, wharf.BaseUri, repository, $"n{n}");
                         Interlocked.Increment(ref pushed);
                         if (previous is not null)
                         {
@@ -169,54 +164,6 @@ internal static class GcBench
         lines.Add($"Pushes: {clients} clients, each pushing images of a config and two 256 KiB layers to its own repository and deleting the image before, {duration.TotalSeconds:F0} s a round. " +
             $"Collector off: {string.Join(", ", off.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} images/s; on (Gc:ReviewDelay 2 s, Gc:Interval 100 ms): {string.Join(", ", on.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} images/s; " +
             $"with the collector on, {totalPushed} images were pushed (each deleted again but the last of each client) and the collector deleted {collected} blobs ({freed / (1024.0 * 1024):F0} MiB) while they ran.");
-        return (Median(off), Median(on));
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
-
-    // --- images ---
-
-    private sealed record Image(string Digest, byte[] Manifest, IReadOnlyList<(string Digest, byte[] Bytes)> Blobs);
-
-    private static Image NewImage(string seed, int layers, int layerBytes)
-    {
-        var config = Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"seed\":\"{seed}\"}}");
-        var blobs = new List<(string, byte[])> { (DigestOf(config), config) };
-        for (var i = 0; i < layers; i++)
-        {
-            var layer = new byte[layerBytes];
-            new Random(HashCode.Combine(seed, i)).NextBytes(layer);
-            Encoding.UTF8.GetBytes(seed + "/" + i).CopyTo(layer, 0);
-            blobs.Add((DigestOf(layer), layer));
-        }
-        var layerJson = string.Join(',', blobs.Skip(1).Select(b => $"{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"{b.Item1}\",\"size\":{b.Item2.Length}}}"));
-        var manifest = Encoding.UTF8.GetBytes(
-            $"{{\"schemaVersion\":2,\"mediaType\":\"{ManifestType}\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{blobs[0].Item1}\",\"size\":{config.Length}}},\"layers\":[{layerJson}]}}");
-        return new Image(DigestOf(manifest), manifest, blobs);
-    }
-
-    private static string DigestOf(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    private static async Task PushAsync(HttpClient http, Uri baseUri, string repository, string tag, Image image)
-    {
-        foreach (var (digest, bytes) in image.Blobs)
-        {
-            using var upload = await http.PostAsync(new Uri(baseUri, $"/v2/{repository}/blobs/uploads/?digest={digest}"), new ByteArrayContent(bytes));
-            if (upload.StatusCode != HttpStatusCode.Created)
-            {
-                throw new InvalidOperationException($"blob upload answered {(int)upload.StatusCode}");
-            }
-        }
-        var content = new ByteArrayContent(image.Manifest);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(ManifestType);
-        using var put = await http.PutAsync(new Uri(baseUri, $"/v2/{repository}/manifests/{tag}"), content);
-        if (put.StatusCode != HttpStatusCode.Created)
-        {
-            throw new InvalidOperationException($"manifest push answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
-        }
+        return (LayeredImage.Median(off), LayeredImage.Median(on));
     }
 }

@@ -22,6 +22,9 @@ internal sealed record Options
     /// <summary>bench/run --gc: the garbage collection section alone.</summary>
     public bool Gc { get; init; }
 
+    /// <summary>bench/run --overhead: the observability overhead section alone.</summary>
+    public bool Overhead { get; init; }
+
     /// <summary>The repository root, for scripts/rgw and scripts/postgres.</summary>
     public string RepositoryRoot { get; init; } = "";
 
@@ -55,7 +58,7 @@ internal sealed record Options
     {
         string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown", repo = "";
         string[] only = [];
-        bool smoke = false, s3 = false, gc = false;
+        bool smoke = false, s3 = false, gc = false, overhead = false;
         int? rounds = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -71,6 +74,7 @@ internal sealed record Options
                 case "--smoke": smoke = true; break;
                 case "--s3": s3 = true; break;
                 case "--gc": gc = true; break;
+                case "--overhead": overhead = true; break;
                 case "--repo": repo = args[++i]; break;
                 case "--only": only = args[++i].Split(','); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
@@ -80,7 +84,7 @@ internal sealed record Options
         {
             throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--s3 --repo DIR] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, RepositoryRoot = repo };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, RepositoryRoot = repo };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:

@@ -247,7 +247,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -81,6 +81,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     }
 });
 
+using var bufferedOutput = BufferedStandardOutput.Install();
 var app = builder.Build();
 
 var problems = StartupCheck.Run(app.Services);

@@ -12,7 +12,9 @@ public sealed class GcApiTests
     [Fact]
     public async Task Collector_DeletedImage_FreesItsBlobsOnlineAndReportsIt()
     {
-        using var factory = new WharfApiFactory(("Gc:ReviewDelay", "00:00:00"), ("Gc:Interval", "00:00:00.1"));
+        // A review delay of two seconds, not none: with none, a blob could be collected between its
+        // upload and its manifest's push on a busy machine (the client would push it again).
+        using var factory = new WharfApiFactory(("Gc:ReviewDelay", "00:00:02"), ("Gc:Interval", "00:00:00.1"));
         var registry = new RegistryClient(factory.CreateClient());
         var (keptJson, _) = await registry.PushImageAsync("gc/app", "kept", seed: "kept");
         var (goneJson, goneDigest) = await registry.PushImageAsync("gc/app", "gone", seed: "gone");
