@@ -47,7 +47,7 @@ if (configFile is not null)
 {
     try
     {
-        builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile) });
+        builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile, warnings: Console.Error) });
     }
     catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
     {
