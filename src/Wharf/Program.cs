@@ -92,6 +92,7 @@ if (problems.Count > 0)
 }
 
 app.UseRegistryErrors();
+app.UseResponseHeaders();
 app.MapTokenService();
 app.MapWharfHealthChecks();
 app.MapGcEndpoints();
