@@ -13,7 +13,8 @@ using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
 // store into PostgreSQL, `wharf migrate` brings the metadata schema up to date, `wharf gc` collects
-// garbage now, `wharf scrub` checks every blob's bytes; each then exits.
+// garbage now, `wharf scrub` checks every blob's bytes, `wharf config check` reports what a
+// configuration file sets and what is wrong with it; each then exits.
 // Anything else serves.
 if (args is ["import", ..])
 {
@@ -34,6 +35,10 @@ if (args is ["gc", ..])
 if (args is ["scrub", ..])
 {
     return await ScrubCommand.RunAsync(args[1..]);
+}
+if (args is ["config", "check", ..])
+{
+    return await ConfigCheckCommand.RunAsync(args[2..]);
 }
 
 var configFile = YamlConfigurationFile.FindArgument(args);
