@@ -14,7 +14,8 @@ using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
 // store into PostgreSQL, `wharf migrate` brings the metadata schema up to date, `wharf gc` collects
-// garbage now, `wharf scrub` checks every blob's bytes; each then exits.
+// garbage now, `wharf scrub` checks every blob's bytes, `wharf config check` reports what a
+// configuration file sets and what is wrong with it; each then exits.
 // Anything else serves.
 if (args is ["import", ..])
 {
@@ -36,6 +37,10 @@ if (args is ["scrub", ..])
 {
     return await ScrubCommand.RunAsync(args[1..]);
 }
+if (args is ["config", "check", ..])
+{
+    return await ConfigCheckCommand.RunAsync(args[2..]);
+}
 
 var configFile = YamlConfigurationFile.FindArgument(args);
 args = YamlConfigurationFile.WithoutConfigArgument(args);
@@ -48,7 +53,7 @@ if (configFile is not null)
 {
     try
     {
-        builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile) });
+        builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile, warnings: Console.Error) });
     }
     catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
     {
@@ -98,6 +103,7 @@ if (problems.Count > 0)
 app.UseMetricsListener();
 app.UseMiddleware<RequestTelemetry>();
 app.UseRegistryErrors();
+app.UseResponseHeaders();
 app.MapTokenService();
 app.MapWharfHealthChecks();
 app.MapGcEndpoints();

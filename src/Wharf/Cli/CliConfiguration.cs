@@ -9,19 +9,28 @@ namespace Wharf.Cli;
 internal static class CliConfiguration
 {
     /// <param name="defaults">Settings in place of Wharf's built-in defaults (weakest of all).</param>
-    public static IConfiguration Read(string[] args, IReadOnlyDictionary<string, string?>? defaults = null)
+    public static IConfiguration Read(string[] args, IReadOnlyDictionary<string, string?>? defaults = null) =>
+        Build(
+            YamlConfigurationFile.FindArgument(args) is { } configFile ? YamlConfigurationFile.Load(configFile, warnings: Console.Error) : null,
+            YamlConfigurationFile.WithoutConfigArgument(args),
+            defaults);
+
+    /// <summary>The server's sources around settings already read from a configuration file.</summary>
+    public static IConfiguration Build(IReadOnlyDictionary<string, string?>? fileSettings, string[] args, IReadOnlyDictionary<string, string?>? defaults = null)
     {
         var builder = new ConfigurationBuilder()
             .Add(new MemoryConfigurationSource { InitialData = defaults ?? WharfDefaults.Settings });
-        if (YamlConfigurationFile.FindArgument(args) is { } configFile)
+        if (fileSettings is not null)
         {
-            builder.Add(new MemoryConfigurationSource { InitialData = YamlConfigurationFile.Load(configFile) });
+            builder.Add(new MemoryConfigurationSource { InitialData = fileSettings });
         }
         return builder
+            // The server's host reads ASPNETCORE_URLS and the like as `urls`, over the file.
+            .AddEnvironmentVariables("ASPNETCORE_")
             .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
             .AddEnvironmentVariables()
             .AddEnvironmentVariables("WHARF_")
-            .AddCommandLine(YamlConfigurationFile.WithoutConfigArgument(args))
+            .AddCommandLine(args)
             .Build();
     }
 

@@ -12,29 +12,7 @@ public static class StartupCheck
 {
     public static IReadOnlyList<string> Run(IServiceProvider services)
     {
-        var failures = new List<string>();
-        void Check(Action resolve)
-        {
-            try
-            {
-                resolve();
-            }
-            catch (OptionsValidationException e)
-            {
-                failures.AddRange(e.Failures);
-            }
-        }
-        Check(() => _ = services.GetRequiredService<IOptions<StorageOptions>>().Value);
-        Check(() => _ = services.GetRequiredService<IOptions<MetadataOptions>>().Value);
-        Check(() => _ = services.GetRequiredService<IOptions<AuthOptions>>().Value);
-        Check(() => _ = services.GetRequiredService<IOptions<TlsOptions>>().Value);
-        Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
-        Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
-        Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);
-        if (Observability.LogSetup.Problem(services.GetService<IConfiguration>()) is { } logFormat)
-        {
-            failures.Add(logFormat);
-        }
+        var failures = CheckSettings(services);
         if (failures.Count > 0)
         {
             return failures;
@@ -65,6 +43,43 @@ public static class StartupCheck
             {
                 failures.Add(problem);
             }
+        }
+        return failures;
+    }
+
+    /// <summary>Every problem with the settings themselves (the options' own checks: values, files
+    /// they name), without opening storage or the metadata store: what <c>wharf config check</c>
+    /// reports, and the first half of <see cref="Run"/>.</summary>
+    public static List<string> CheckSettings(IServiceProvider services)
+    {
+        var failures = new List<string>();
+        void Check(Action resolve)
+        {
+            try
+            {
+                resolve();
+            }
+            catch (OptionsValidationException e)
+            {
+                failures.AddRange(e.Failures);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Binding: a value that is not of its setting's type ("Failed to convert ... 'maybe' to bool").
+                failures.Add(e.Message);
+            }
+        }
+        Check(() => _ = services.GetRequiredService<IOptions<StorageOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<MetadataOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<AuthOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<TlsOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<Server.HttpOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);
+        if (Observability.LogSetup.Problem(services.GetService<IConfiguration>()) is { } logFormat)
+        {
+            failures.Add(logFormat);
         }
         return failures;
     }

@@ -36,6 +36,8 @@ public static class WharfServices
         services.AddSingleton<IValidateOptions<GcOptions>>(new DelegateValidator<GcOptions>(o => o.Validate()));
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitOptions>>(new DelegateValidator<LimitOptions>(o => o.Validate()));
+        services.AddOptions<Server.HttpOptions>().Bind(configuration.GetSection(Server.HttpOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Server.HttpOptions>>(new DelegateValidator<Server.HttpOptions>(o => o.Validate()));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new RegistryPolicy

@@ -14,13 +14,31 @@ public static class YamlConfigurationFile
     /// (an htpasswd file, a certificate) are taken from there, not from wherever Wharf was started.</summary>
     public const string DirectoryKey = "Wharf:ConfigDirectory";
 
-    public static Dictionary<string, string?> Load(string path)
+    /// <summary>The file's settings; a distribution <c>config.yml</c> (see
+    /// <see cref="DistributionConfiguration"/>) is mapped onto Wharf's keys, with the process's
+    /// <c>REGISTRY_*</c> variables applied first. Its warnings are written to
+    /// <paramref name="warnings"/>; settings Wharf cannot follow throw.</summary>
+    /// <exception cref="InvalidDataException">Not YAML, not a mapping, or a distribution setting Wharf cannot follow.</exception>
+    public static Dictionary<string, string?> Load(string path, TextWriter? warnings = null)
+    {
+        var contents = Read(path, DistributionEnvironment.FromProcess());
+        if (contents.Problems.Count > 0)
+        {
+            throw new InvalidDataException($"{path}: " + string.Join("; ", contents.Problems));
+        }
+        foreach (var warning in contents.Warnings)
+        {
+            warnings?.WriteLine($"warning: {path}: {warning}");
+        }
+        return contents.Settings;
+    }
+
+    /// <summary>The file's settings, warnings and problems, without acting on them; a distribution
+    /// file gets the <c>REGISTRY_*</c> variables of <paramref name="environment"/>.</summary>
+    /// <exception cref="InvalidDataException">Not YAML, or not a mapping of settings.</exception>
+    public static ConfigurationFileContents Read(string path, IReadOnlyDictionary<string, string> environment)
     {
         var full = Path.GetFullPath(path);
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
-        {
-            [DirectoryKey] = Path.GetDirectoryName(full),
-        };
         var stream = new YamlStream();
         try
         {
@@ -31,15 +49,24 @@ public static class YamlConfigurationFile
         {
             throw new InvalidDataException($"{path}: not valid YAML at line {e.Start.Line}: {e.Message}", e);
         }
+        if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is not YamlMappingNode)
+        {
+            throw new InvalidDataException($"{path}: the top level must be a mapping of settings (Section: value)");
+        }
+        if (stream.Documents.Count > 0 && DistributionConfiguration.IsDistributionFormat((YamlMappingNode)stream.Documents[0].RootNode))
+        {
+            // Relative paths stay relative to the working directory, as distribution takes them.
+            return DistributionConfiguration.Map((YamlMappingNode)stream.Documents[0].RootNode, environment);
+        }
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            [DirectoryKey] = Path.GetDirectoryName(full),
+        };
         if (stream.Documents.Count > 0)
         {
-            if (stream.Documents[0].RootNode is not YamlMappingNode)
-            {
-                throw new InvalidDataException($"{path}: the top level must be a mapping of settings (Section: value)");
-            }
             Flatten(stream.Documents[0].RootNode, prefix: null, values, path);
         }
-        return values;
+        return new ConfigurationFileContents(ConfigurationFileContents.WharfFormat, values, [], []);
     }
 
     /// <summary>The value of <c>--config</c> in the command line, if any.</summary>
@@ -106,4 +133,16 @@ public static class YamlConfigurationFile
                 throw new InvalidDataException($"{path}: the top level must be a mapping of settings");
         }
     }
+}
+
+/// <summary>What a configuration file says: its settings as Wharf keys, warnings about settings
+/// that are ignored, and problems (settings Wharf cannot follow).</summary>
+public sealed record ConfigurationFileContents(
+    string Format,
+    Dictionary<string, string?> Settings,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyList<string> Problems)
+{
+    public const string WharfFormat = "Wharf";
+    public const string DistributionFormat = "CNCF distribution (registry:2)";
 }

@@ -41,7 +41,10 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
     {
         _extraArguments = options.Arguments;
         _httpsRoot = options.HttpsRoot;
+        _portFromConfig = options.PortFromConfig;
     }
+
+    private readonly int? _portFromConfig;
 
     public int Port { get; private set; }
 
@@ -89,8 +92,8 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
             // before the server binds; a fresh port is tried when that race is lost.
             for (var attempt = 1; ; attempt++)
             {
-                wharf.Port = FindFreePort();
-                if (await wharf.LaunchAsync(throwOnPortInUse: attempt >= 3))
+                wharf.Port = wharf._portFromConfig ?? FindFreePort();
+                if (await wharf.LaunchAsync(throwOnPortInUse: attempt >= 3 || wharf._portFromConfig is not null))
                 {
                     return wharf;
                 }
@@ -216,7 +219,8 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         var server = ServerExecutable is null ? new[] { ServerDll } : [];
-        foreach (var arg in server.Concat(["--urls", $"{Scheme}://{HostPort}", "--Storage:Root", StorageRoot]).Concat(_extraArguments))
+        string[] defaults = _portFromConfig is null ? ["--urls", $"{Scheme}://{HostPort}", "--Storage:Root", StorageRoot] : [];
+        foreach (var arg in server.Concat(defaults).Concat(_extraArguments))
         {
             startInfo.ArgumentList.Add(arg);
         }
@@ -422,4 +426,8 @@ public sealed record WharfStartOptions
     /// <summary>When set, the server is reached over https:// and its certificate must chain to this root
     /// (the arguments must then include --Tls:Certificate and --Tls:Key).</summary>
     public X509Certificate2? HttpsRoot { get; init; }
+
+    /// <summary>The port the <c>--config</c> file among <see cref="Arguments"/> makes the server listen
+    /// on; when set, the server gets no --urls and no --Storage:Root, so the file's own apply.</summary>
+    public int? PortFromConfig { get; init; }
 }

@@ -43,6 +43,26 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
     public static Task<DockerRegistryProcess> StartAsync(string rootDirectory, ITestOutputHelper? output = null) =>
         StartAsync(rootDirectory, output, null);
 
+    /// <summary>Distribution with a configuration file of the caller's, which must make it listen on
+    /// 127.0.0.1:<paramref name="port"/>; GET /v2/ may answer 401 when the file turns sign-in on.</summary>
+    public static async Task<DockerRegistryProcess> StartWithConfigAsync(string configFile, string rootDirectory, int port, ITestOutputHelper? output = null)
+    {
+        var executable = FindOnPath("docker-registry") ?? throw new InvalidOperationException(NotInstalledMessage);
+        var registry = new DockerRegistryProcess(rootDirectory, output) { _givenConfig = configFile, Port = port };
+        try
+        {
+            await registry.LaunchAsync(executable, lastAttempt: true);
+            return registry;
+        }
+        catch
+        {
+            await registry.DisposeAsync();
+            throw;
+        }
+    }
+
+    private string? _givenConfig;
+
     /// <summary>Distribution with its S3 storage driver on <paramref name="s3"/> instead of a directory.</summary>
     public static Task<DockerRegistryProcess> StartOnS3Async(DistributionS3 s3, ITestOutputHelper? output = null) =>
         StartAsync(s3.RootDirectory, output, s3);
@@ -131,7 +151,7 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
 
     private async Task<bool> LaunchAsync(string executable, bool lastAttempt)
     {
-        var config = Path.Combine(_configDirectory, "config.yml");
+        var config = _givenConfig ?? Path.Combine(_configDirectory, "config.yml");
         var driver = _s3 is { } s3
             ? $"""
                 s3:
@@ -149,7 +169,16 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
                 filesystem:
                     rootdirectory: {RootDirectory}
               """;
-        await File.WriteAllTextAsync(config, $"""
+        if (_givenConfig is null)
+        {
+            await WriteConfigAsync(config, driver);
+        }
+        StartProcess(executable, config);
+        return await WaitUntilAnsweringAsync(lastAttempt);
+    }
+
+    private Task WriteConfigAsync(string config, string driver) =>
+        File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
               level: info
@@ -163,6 +192,9 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
             http:
               addr: {HostPort}
             """);
+
+    private void StartProcess(string executable, string config)
+    {
         var startInfo = new ProcessStartInfo(executable)
         {
             UseShellExecute = false,
@@ -187,7 +219,11 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
+    }
 
+    private async Task<bool> WaitUntilAnsweringAsync(bool lastAttempt)
+    {
+        var process = _process!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < StartupTimeout)
@@ -207,7 +243,7 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
             try
             {
                 using var response = await http.GetAsync(new Uri($"http://{HostPort}/v2/"));
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode == HttpStatusCode.OK || (_givenConfig is not null && response.StatusCode == HttpStatusCode.Unauthorized))
                 {
                     return true;
                 }
@@ -233,7 +269,7 @@ public sealed class DockerRegistryProcess : IAsyncDisposable
         }
     }
 
-    private static int FindFreePort()
+    internal static int FindFreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
