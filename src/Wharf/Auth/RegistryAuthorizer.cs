@@ -12,7 +12,7 @@ namespace Wharf.Auth;
 /// </summary>
 public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy, HtpasswdFile? users, TokenService? tokens, LoginThrottle throttle)
 {
-    private const string CallerKey = "Wharf.Caller";
+    internal const string CallerKey = "Wharf.Caller";
 
     public bool Enabled => options.Mode != AuthMode.None;
 
