@@ -52,8 +52,10 @@ internal sealed partial class NotificationDispatcher(IMetadataStore metadata, IO
     private async Task RunAsync(NotificationEndpoint endpoint, CancellationToken stoppingToken)
     {
         using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-        // Longer than a delivery can take, so a claim never runs out while its POST is in flight.
-        var claimFor = endpoint.Timeout * 2 + TimeSpan.FromSeconds(30);
+        // Longer than a delivery can take (one Timeout) with the store's update after it, so a claim
+        // never runs out while its POST is in flight; short enough that the events of a process
+        // killed mid-delivery are soon due again.
+        var claimFor = endpoint.Timeout * 2 + TimeSpan.FromSeconds(10);
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = signal.Next;
