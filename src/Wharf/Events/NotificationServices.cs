@@ -11,6 +11,12 @@ public static class NotificationServices
             .Bind(configuration.GetSection(NotificationOptions.Section))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NotificationOptions>>(new NotificationOptionsValidator());
+        if (!configuration.GetSection(NotificationOptions.Section).GetSection(nameof(NotificationOptions.Endpoints)).GetChildren().Any())
+        {
+            // Without endpoints the services report to no one (NoRegistryEvents) and no request
+            // pays for the HTTP context accessor.
+            return services;
+        }
         services.AddHttpContextAccessor();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<IRegistryEvents, OutboxEventSink>();

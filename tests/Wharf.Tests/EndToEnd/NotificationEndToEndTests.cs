@@ -23,6 +23,7 @@ public sealed class NotificationEndToEndTests(ITestOutputHelper output) : EndToE
             "--Notifications:Endpoints:0:Threshold", "1",
             "--Notifications:Endpoints:0:Backoff", "00:00:00.2",
             "--Notifications:Endpoints:0:Timeout", "00:00:01",
+            "--Notifications:Endpoints:0:Headers:Authorization:0", "Bearer e2e-token",
         ],
     };
 
@@ -45,6 +46,7 @@ public sealed class NotificationEndToEndTests(ITestOutputHelper output) : EndToE
         Assert.Equal(("notify/app", "v1", OciLayout.ManifestMediaType), (manifestEvent.Repository(), manifestEvent.Str("target.tag"), manifestEvent.Str("target.mediaType")));
         Assert.Equal($"http://{wharf.HostPort}/v2/notify/app/manifests/{image.Manifest.Digest}", manifestEvent.Str("target.url"));
         Assert.StartsWith("skopeo", manifestEvent.Str("request.useragent") ?? "", StringComparison.OrdinalIgnoreCase);
+        Assert.All(receiver.Envelopes, e => Assert.Equal("Bearer e2e-token", e.Headers["Authorization"]));
         foreach (var blob in image.Layers.Append(image.Config))
         {
             Assert.Contains(pushed, e => e.Action() == "push" && e.Str("target.digest") == blob.Digest && e.Repository() == "notify/app");
