@@ -118,5 +118,18 @@ internal static class PostgreSqlSchema
             value       text NOT NULL
         );
         """,
+        // 5: the outbox of notification events, one row per event and endpoint. A row
+        // is due when next_attempt_at has passed; claiming it pushes next_attempt_at forward.
+        """
+        CREATE TABLE event_outbox (
+            sequence        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            destination     text COLLATE "C" NOT NULL,
+            payload         text NOT NULL,
+            created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+            next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            attempts        integer NOT NULL DEFAULT 0
+        );
+        CREATE INDEX event_outbox_due ON event_outbox(destination, next_attempt_at, sequence);
+        """,
     ];
 }

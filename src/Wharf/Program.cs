@@ -7,6 +7,7 @@ using Wharf.Api;
 using Wharf.Auth;
 using Wharf.Cli;
 using Wharf.Configuration;
+using Wharf.Events;
 using Wharf.Gc;
 using Wharf.Observability;
 using Wharf.Operations;
@@ -68,6 +69,7 @@ builder.Logging.UseWharfLogFormat(builder.Configuration);
 MetricsListener.AddMetricsUrls(builder);
 builder.Services.AddWharf(builder.Configuration);
 builder.Services.AddWharfAuth(builder.Configuration);
+builder.Services.AddWharfNotifications(builder.Configuration);
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 
 var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();

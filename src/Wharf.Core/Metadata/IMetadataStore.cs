@@ -168,6 +168,25 @@ public interface IMetadataStore
     /// first to commit wins and all get its value (e.g. the built-in token service's key).</summary>
     Task<string> GetOrAddSecretAsync(string name, string valueIfAbsent, CancellationToken cancellationToken);
 
+    // --- Event outbox: notifications waiting to be delivered ---
+
+    /// <summary>Appends events to the outbox, each addressed to one destination (a notification
+    /// endpoint), due at once. A row stays until <see cref="CompleteEventsAsync"/> removes it, so
+    /// neither a restart nor a long-unreachable destination loses it.</summary>
+    Task EnqueueEventsAsync(IReadOnlyCollection<OutboxEntry> entries, CancellationToken cancellationToken);
+
+    /// <summary>Claims up to <paramref name="limit"/> of the destination's events that are due, in
+    /// the order they were enqueued, and hides them from every other claimer for
+    /// <paramref name="claimFor"/>: of several processes claiming at once, each event goes to one.
+    /// A claimer that dies simply lets the claim run out, and the events are due again.</summary>
+    Task<IReadOnlyList<OutboxEvent>> ClaimEventsAsync(string destination, int limit, TimeSpan claimFor, CancellationToken cancellationToken);
+
+    /// <summary>Removes delivered events.</summary>
+    Task CompleteEventsAsync(IReadOnlyCollection<long> sequences, CancellationToken cancellationToken);
+
+    /// <summary>Makes claimed events due again after <paramref name="delay"/> (a failed delivery).</summary>
+    Task RetryEventsAsync(IReadOnlyCollection<long> sequences, TimeSpan delay, CancellationToken cancellationToken);
+
     // --- Accounting ---
 
     /// <summary>How many repositories, blobs, links, manifests and tags the store holds.</summary>
@@ -187,6 +206,13 @@ public sealed record ManifestRecord(Digest Digest, string MediaType, long Size)
 
 /// <summary>An upload in progress; its bytes so far are at <see cref="StoragePaths.UploadData"/>.</summary>
 public sealed record UploadSession(UploadId Id, RepositoryName Repository, DateTimeOffset StartedAt);
+
+/// <summary>An event to put in the outbox: its serialized body, for one destination.</summary>
+public sealed record OutboxEntry(string Destination, string Payload);
+
+/// <summary>An event taken from the outbox: <see cref="Sequence"/> orders and names it in the
+/// store; <see cref="Attempts"/> counts its claims so far, this one included.</summary>
+public sealed record OutboxEvent(long Sequence, string Destination, string Payload, int Attempts);
 
 /// <summary>One page of a sorted listing, and whether more follows it.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, bool HasMore);

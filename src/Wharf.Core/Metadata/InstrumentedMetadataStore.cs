@@ -243,6 +243,30 @@ public sealed class InstrumentedMetadataStore(IMetadataStore inner) : IMetadataS
         using var scope = Begin("Count");
         return await inner.CountAsync(cancellationToken);
     }
+    public async Task EnqueueEventsAsync(IReadOnlyCollection<OutboxEntry> entries, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("EnqueueEvents");
+        await inner.EnqueueEventsAsync(entries, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<OutboxEvent>> ClaimEventsAsync(string destination, int limit, TimeSpan claimFor, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("ClaimEvents");
+        return await inner.ClaimEventsAsync(destination, limit, claimFor, cancellationToken);
+    }
+
+    public async Task CompleteEventsAsync(IReadOnlyCollection<long> sequences, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("CompleteEvents");
+        await inner.CompleteEventsAsync(sequences, cancellationToken);
+    }
+
+    public async Task RetryEventsAsync(IReadOnlyCollection<long> sequences, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("RetryEvents");
+        await inner.RetryEventsAsync(sequences, delay, cancellationToken);
+    }
+
     private static WharfTelemetry.OperationScope Begin(string operation) =>
         WharfTelemetry.Begin(WharfTelemetry.MetadataDuration, "metadata", operation);
 }

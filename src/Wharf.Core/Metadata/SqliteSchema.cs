@@ -104,5 +104,18 @@ internal static class SqliteSchema
             value       TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 5: the outbox of notification events, one row per event and endpoint. A row
+        // is due when next_attempt_at has passed; claiming it pushes next_attempt_at forward.
+        """
+        CREATE TABLE event_outbox (
+            sequence        INTEGER PRIMARY KEY AUTOINCREMENT,
+            destination     TEXT NOT NULL,
+            payload         TEXT NOT NULL,
+            created_at      INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX event_outbox_due ON event_outbox(destination, next_attempt_at, sequence);
+        """,
     ];
 }

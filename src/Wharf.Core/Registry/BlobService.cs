@@ -1,4 +1,5 @@
 using Wharf.Distribution;
+using Wharf.Events;
 using Wharf.Metadata;
 using Wharf.Storage;
 
@@ -9,8 +10,10 @@ namespace Wharf.Registry;
 public sealed record BlobContent(Digest Digest, long Size, string? LocalFile, Func<CancellationToken, Task<Stream?>> OpenAsync, Uri? RedirectUrl = null);
 
 /// <summary>Blob reads, deletes and cross-repository mounts.</summary>
-public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, BlobLinkCache links, IReplicaChanges changes)
+public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, BlobLinkCache links, IReplicaChanges changes, IRegistryEvents? events = null)
 {
+    private readonly IRegistryEvents _events = events ?? NoRegistryEvents.Instance;
+
     /// <summary>The size of a blob <paramref name="repository"/> may read (what a HEAD answers). The
     /// metadata is written only once the bytes are durable, so it alone says the blob is there.</summary>
     public async Task<long> GetSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
@@ -51,6 +54,7 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
             throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in repository {repository}");
         }
         await changes.PublishAsync(new RepositoryChange(repository, digest), CancellationToken.None);
+        await _events.RecordAsync(new RegistryEvent(EventActions.Delete, EventTargetKind.Blob, repository, digest));
     }
 
     /// <summary>Links a blob that <paramref name="from"/> holds into <paramref name="repository"/>
@@ -67,7 +71,12 @@ public sealed class BlobService(IBlobStorage storage, IMetadataStore metadata, R
             return null;
         }
         // Linked only if the registry still holds it: garbage collection may have taken it since.
-        return await metadata.LinkExistingBlobAsync(repository, digest, CancellationToken.None) ? size : null;
+        if (!await metadata.LinkExistingBlobAsync(repository, digest, CancellationToken.None))
+        {
+            return null;
+        }
+        await _events.RecordAsync(new RegistryEvent(EventActions.Mount, EventTargetKind.Blob, repository, digest, MediaTypes.OctetStream, size) { FromRepository = from });
+        return size;
     }
 
     internal static void EnsureDeleteEnabled(RegistryPolicy policy)

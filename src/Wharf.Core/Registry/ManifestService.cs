@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Wharf.Distribution;
+using Wharf.Events;
 using Wharf.Gc;
 using Wharf.Manifests;
 using Wharf.Metadata;
@@ -18,8 +19,10 @@ public sealed record PutManifestResult(Digest Digest, Digest? Subject, IReadOnly
 
 /// <summary>Manifest push, pull and delete. Manifests are stored byte for byte as blobs; the
 /// metadata store indexes them, their references and their tags.</summary>
-public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, ManifestCache cache, IReplicaChanges changes)
+public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadata, RegistryPolicy policy, ManifestCache cache, IReplicaChanges changes, IRegistryEvents? events = null)
 {
+    private readonly IRegistryEvents _events = events ?? NoRegistryEvents.Instance;
+
     public async Task<ManifestContent> GetAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
     {
         var path = "";
@@ -130,6 +133,12 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         }
         cache.Invalidate(repository);
         await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
+        // Distribution names the tag of a push by tag; a push that sets several (OCI's ?tag=) is
+        // one event per tag, and a push by digest alone one event without a tag.
+        foreach (var tag in tags.Count == 0 ? [null] : tags.Cast<string?>())
+        {
+            await _events.RecordAsync(new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag));
+        }
         return new PutManifestResult(digest, record.Subject, tags);
     }
 
@@ -175,6 +184,10 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         }
         await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
+        // Distribution's two deletes: a manifest by digest, or a tag by name (the manifest stays).
+        await _events.RecordAsync(reference.Digest is not null
+            ? new RegistryEvent(EventActions.Delete, EventTargetKind.Manifest, repository, reference.Digest)
+            : new RegistryEvent(EventActions.Delete, EventTargetKind.Tag, repository, null, Tag: reference.TagName));
     }
 
     /// <summary>Checks that what the manifest needs is in the repository, and returns it, for the

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Wharf.Distribution;
+using Wharf.Events;
 using Wharf.Gc;
 using Wharf.Metadata;
 using Wharf.Storage;
@@ -26,8 +27,10 @@ public readonly record struct CommittedBlob(Digest Digest, long Size);
 /// the stored bytes when it is missing (after a restart) or doubtful (after a failed chunk).
 /// Chunks of one session are applied one at a time.
 /// </summary>
-public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata, TimeProvider time)
+public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata, TimeProvider time, IRegistryEvents? events = null)
 {
+    private readonly IRegistryEvents _events = events ?? NoRegistryEvents.Instance;
+
     private readonly ConcurrentDictionary<UploadId, SessionState> _sessions = new();
 
     public async Task<UploadStatus> StartAsync(RepositoryName repository, CancellationToken cancellationToken)
@@ -276,6 +279,7 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
         await ClaimAsync(session, digest);
         await storage.MoveAsync(stagedPath, StoragePaths.Blob(digest), CancellationToken.None);
         await metadata.CompleteUploadAsync(session.Id, session.Repository, digest, size, CancellationToken.None);
+        await _events.RecordAsync(new RegistryEvent(EventActions.Push, EventTargetKind.Blob, session.Repository, digest, MediaTypes.OctetStream, size));
         return new CommittedBlob(digest, size);
     }
 

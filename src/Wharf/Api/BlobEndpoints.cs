@@ -1,4 +1,5 @@
 using Wharf.Distribution;
+using Wharf.Events;
 using Wharf.Registry;
 
 namespace Wharf.Api;
@@ -27,9 +28,12 @@ internal static class BlobEndpoints
             // As signed: re-escaping the query could change what the signature covers.
             context.Response.Headers.Location = url.OriginalString;
             context.Response.Headers[RegistryHeaders.ContentDigest] = digest.ToString();
-            return;
         }
-        await ContentResults.SendAsync(context, digest, MediaTypes.OctetStream, blob.LocalFile, blob.OpenAsync, enableRanges: true, ErrorCode.BlobUnknown);
+        else
+        {
+            await ContentResults.SendAsync(context, digest, MediaTypes.OctetStream, blob.LocalFile, blob.OpenAsync, enableRanges: true, ErrorCode.BlobUnknown);
+        }
+        await PullEvents.RecordAsync(context, new RegistryEvent(EventActions.Pull, EventTargetKind.Blob, repository, digest, MediaTypes.OctetStream, blob.Size));
     }
 
     public static async Task DeleteAsync(HttpContext context, string name, string digestText)

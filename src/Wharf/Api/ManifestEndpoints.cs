@@ -1,4 +1,5 @@
 using Wharf.Distribution;
+using Wharf.Events;
 using Wharf.Registry;
 
 namespace Wharf.Api;
@@ -19,9 +20,12 @@ internal static class ManifestEndpoints
         if (manifest.Bytes is { } bytes)
         {
             await ContentResults.SendBytesAsync(context, manifest.Record.Digest, manifest.Record.MediaType, bytes);
-            return;
         }
-        await ContentResults.SendAsync(context, manifest.Record.Digest, manifest.Record.MediaType, manifest.LocalFile, manifest.OpenAsync, enableRanges: false, ErrorCode.ManifestUnknown);
+        else
+        {
+            await ContentResults.SendAsync(context, manifest.Record.Digest, manifest.Record.MediaType, manifest.LocalFile, manifest.OpenAsync, enableRanges: false, ErrorCode.ManifestUnknown);
+        }
+        await PullEvents.RecordAsync(context, new RegistryEvent(EventActions.Pull, EventTargetKind.Manifest, repository, manifest.Record.Digest, manifest.Record.MediaType, manifest.Record.Size, reference.TagName));
     }
 
     // Accept may come as several headers and as comma-separated lists; quality values are ignored.
