@@ -88,7 +88,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     }
 });
 
-using var bufferedOutput = BufferedStandardOutput.Install();
+BufferedStandardOutput.Install();
 var app = builder.Build();
 
 var problems = StartupCheck.Run(app.Services);

@@ -9,33 +9,37 @@ namespace Wharf.Observability;
 /// The price is that the newest lines reach the file up to 100 ms late, and a process killed with
 /// SIGKILL loses at most that much of its log.
 /// </summary>
-internal sealed class BufferedStandardOutput : IDisposable
+internal static class BufferedStandardOutput
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly Lock InstallLock = new();
+    private static TextWriter? _buffered;
+    private static Timer? _timer;
 
-    private readonly TextWriter _original;
-    private readonly TextWriter _buffered;
-    private readonly Timer _timer;
-
-    private BufferedStandardOutput()
+    /// <summary>Buffers standard output for the rest of the process (once, however many servers a
+    /// process starts, as the in-process tests do); not when it is a terminal, where a person reads
+    /// each line as it comes.</summary>
+    public static void Install()
     {
-        _original = Console.Out;
-        var writer = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = false };
-        _buffered = TextWriter.Synchronized(writer);
-        _timer = new Timer(_ => Flush(), null, FlushInterval, FlushInterval);
-        Console.SetOut(_buffered);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Flush();
+        lock (InstallLock)
+        {
+            if (_buffered is not null || !Console.IsOutputRedirected)
+            {
+                return;
+            }
+            var writer = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = false };
+            _buffered = TextWriter.Synchronized(writer);
+            _timer = new Timer(_ => Flush(), null, FlushInterval, FlushInterval);
+            Console.SetOut(_buffered);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Flush();
+        }
     }
 
-    /// <summary>Buffers standard output until disposed; not when it is a terminal, where a person
-    /// reads each line as it comes.</summary>
-    public static IDisposable? Install() => Console.IsOutputRedirected ? new BufferedStandardOutput() : null;
-
-    private void Flush()
+    private static void Flush()
     {
         try
         {
-            _buffered.Flush();
+            _buffered?.Flush();
         }
         catch (IOException)
         {
@@ -44,12 +48,5 @@ internal sealed class BufferedStandardOutput : IDisposable
         catch (ObjectDisposedException)
         {
         }
-    }
-
-    public void Dispose()
-    {
-        _timer.Dispose();
-        Flush();
-        Console.SetOut(_original);
     }
 }
