@@ -19,6 +19,9 @@ public sealed class WharfApiFactory : WebApplicationFactory<Program>
         // A test may serve another factory's data directory (given as Storage:Root).
         StorageRoot = _settings.GetValueOrDefault("Storage:Root") ?? Path.Combine(Path.GetTempPath(), "wharf-api-" + Guid.NewGuid().ToString("N"));
         _settings["Storage:Root"] = StorageRoot;
+        // The request log would print a line per request of every in-process test into the test
+        // run's output; a test that wants it sets the level itself.
+        _settings.TryAdd("Logging:LogLevel:Wharf.Requests", "Warning");
     }
 
     public string StorageRoot { get; }
