@@ -42,10 +42,10 @@ public sealed partial class PostgreSqlMetadataStore
     {
         await using var command = Command("""
             SELECT (SELECT count(*) FROM repositories), (SELECT count(*) FROM blobs), (SELECT count(*) FROM repository_blobs),
-                   (SELECT count(*) FROM manifests), (SELECT count(*) FROM tags)
+                   (SELECT count(*) FROM manifests), (SELECT count(*) FROM tags), (SELECT COALESCE(sum(size), 0)::bigint FROM blobs)
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new MetadataCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+        return new MetadataCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
     }
 }

@@ -194,7 +194,7 @@ public interface IMetadataStore
 }
 
 /// <summary>Row counts of a metadata store: what a copy is checked with, and what an operator sees.</summary>
-public sealed record MetadataCounts(long Repositories, long Blobs, long BlobLinks, long Manifests, long Tags);
+public sealed record MetadataCounts(long Repositories, long Blobs, long BlobLinks, long Manifests, long Tags, long BlobBytes);
 
 /// <summary>A manifest as the metadata store knows it.</summary>
 public sealed record ManifestRecord(Digest Digest, string MediaType, long Size)

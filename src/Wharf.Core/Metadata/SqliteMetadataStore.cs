@@ -429,11 +429,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         await using var connection = Open();
         await using var command = Command(connection, null, """
             SELECT (SELECT COUNT(*) FROM repositories), (SELECT COUNT(*) FROM blobs), (SELECT COUNT(*) FROM repository_blobs),
-                   (SELECT COUNT(*) FROM manifests), (SELECT COUNT(*) FROM tags)
+                   (SELECT COUNT(*) FROM manifests), (SELECT COUNT(*) FROM tags), (SELECT COALESCE(SUM(size), 0) FROM blobs)
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new MetadataCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+        return new MetadataCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
     }
 
     public void Dispose()

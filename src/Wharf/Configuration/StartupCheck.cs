@@ -81,6 +81,10 @@ public static class StartupCheck
         {
             failures.Add(logFormat);
         }
+        if (Observability.MetricsListener.Problem(services) is { } metricsPort)
+        {
+            failures.Add(metricsPort);
+        }
         return failures;
     }
 }

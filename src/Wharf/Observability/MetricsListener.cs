@@ -17,11 +17,47 @@ internal static class MetricsListener
         var metrics = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
         if (!metrics.Enabled || metrics.Validate().Any())
         {
-            return; // the validation stops the server with a message
+            return; // the start-up check stops the server with a message
         }
-        var registry = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls : "http://localhost:5000";
-        builder.WebHost.UseUrls([.. registry.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), .. metrics.ParsedUrls().Select(u => u.ToString().TrimEnd('/'))]);
+        // Checked here, before the metrics URLs join the host's "urls" setting; afterwards they
+        // would look like registry URLs themselves.
+        var clash = Problem(builder.Configuration);
+        builder.Services.AddSingleton(new MetricsPortCheck(clash));
+        if (clash is not null)
+        {
+            return;
+        }
+        builder.WebHost.UseUrls([.. RegistryUrls(builder.Configuration), .. metrics.ParsedUrls().Select(u => u.ToString().TrimEnd('/'))]);
     }
+
+    /// <summary>A metrics listener on one of the registry's own ports would hide the registry
+    /// behind it (that port answers only /metrics and the probes): named at start.</summary>
+    public static string? Problem(IConfiguration? configuration)
+    {
+        var metrics = configuration?.GetSection(MetricsOptions.Section).Get<MetricsOptions>();
+        if (configuration is null || metrics is null || !metrics.Enabled || metrics.Validate().Any())
+        {
+            return null;
+        }
+        var registryPorts = RegistryUrls(configuration)
+            .Select(u => Uri.TryCreate(u.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Port : -1)
+            .ToHashSet();
+        return metrics.ParsedUrls().FirstOrDefault(u => registryPorts.Contains(u.Port)) is { } clash
+            ? $"Metrics:Urls: port {clash.Port} is also the registry's (urls); give the metrics a port of their own"
+            : null;
+    }
+
+    /// <summary>The verdict of <see cref="Problem"/> taken before the URLs were merged, for the start-up check.</summary>
+    internal sealed record MetricsPortCheck(string? Clash);
+
+    /// <summary>The port clash for the start-up check: the verdict taken at build time when the
+    /// server merged the URLs, otherwise (wharf config check) the configuration as it stands.</summary>
+    public static string? Problem(IServiceProvider services) =>
+        services.GetService<MetricsPortCheck>() is { } check ? check.Clash : Problem(services.GetService<IConfiguration>());
+
+    private static string[] RegistryUrls(IConfiguration configuration) =>
+        (configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls : "http://localhost:5000")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public static WebApplication UseMetricsListener(this WebApplication app)
     {

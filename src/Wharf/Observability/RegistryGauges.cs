@@ -63,10 +63,11 @@ internal sealed partial class RegistryGauges
         try
         {
             var now = _time.GetUtcNow();
-            var usage = await _metadata.GetStorageUsageAsync(now, CancellationToken.None);
+            // The totals alone: not the per-repository shares /wharf/gc computes.
+            var counts = await _metadata.CountAsync(CancellationToken.None);
             lock (_lock)
             {
-                _usage = (usage.Blobs, usage.Bytes);
+                _usage = (counts.Blobs, counts.BlobBytes);
                 _usageReadAt = now;
             }
         }

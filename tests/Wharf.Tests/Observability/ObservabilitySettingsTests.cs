@@ -40,6 +40,15 @@ public sealed class ObservabilitySettingsTests : IDisposable
     }
 
     [Fact]
+    public void MetricsOnTheRegistrysPort_IsNamed()
+    {
+        var problems = Check(("urls", "http://127.0.0.1:5000"), ("Metrics:Urls", "http://127.0.0.1:5000"));
+
+        Assert.Contains(problems, p => p.Contains("port 5000 is also the registry's", StringComparison.Ordinal));
+        Assert.Empty(Check(("urls", "http://127.0.0.1:5000"), ("Metrics:Urls", "http://127.0.0.1:5001")));
+    }
+
+    [Fact]
     public void UnknownOtlpProtocol_IsNamed()
     {
         var problems = Check(("Tracing:Otlp:Endpoint", "http://127.0.0.1:4318"), ("Tracing:Otlp:Protocol", "carrier-pigeon"));
