@@ -142,6 +142,55 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         return new PutManifestResult(digest, record.Subject, tags);
     }
 
+    /// <summary>Stores a manifest fetched from another registry (a pull-through cache) under
+    /// <paramref name="tag"/>, if given. Its bytes are checked against <paramref name="expected"/>
+    /// (a digest pull, or the upstream's Docker-Content-Digest) and parsed like a push; what it
+    /// references is not required to be here, since a cache fetches blobs and children only when
+    /// they are pulled.</summary>
+    public async Task<ManifestRecord> StoreFetchedAsync(RepositoryName repository, byte[] bytes, string? contentType, Digest? expected, string? tag, CancellationToken cancellationToken)
+    {
+        var algorithm = expected?.Algorithm ?? Digest.Sha256;
+        var digest = Digest.FromHash(algorithm, algorithm == Digest.Sha256 ? SHA256.HashData(bytes) : SHA512.HashData(bytes));
+        if (expected is { } claimed && claimed != digest)
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"the upstream sent a manifest whose digest is {digest}, not {claimed}; nothing was cached");
+        }
+        var manifest = ManifestParser.Parse(bytes, contentType);
+        var path = StoragePaths.Blob(digest);
+        if (await storage.GetSizeAsync(path, cancellationToken) is null)
+        {
+            await WriteBlobAsync(repository, path, bytes);
+        }
+        var record = new ManifestRecord(digest, manifest.MediaType, bytes.Length)
+        {
+            Subject = manifest.Subject?.Digest,
+            ArtifactType = manifest.ArtifactType,
+            AnnotationsJson = manifest.AnnotationsJson,
+        };
+        var started = Environment.TickCount64;
+        while (true)
+        {
+            try
+            {
+                await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tag is null ? [] : [tag], CancellationToken.None);
+                break;
+            }
+            catch (BlobBeingDeletedException) when (Environment.TickCount64 - started < (long)(GcRules.StaleDeletion * 2).TotalMilliseconds)
+            {
+                // As for a push: garbage collection is deleting an earlier copy of these bytes.
+                while ((await metadata.ListBlobDeletionsAsync(DateTimeOffset.MaxValue, CancellationToken.None))
+                    .Any(d => d.Digest == digest && DateTimeOffset.UtcNow - d.StartedAt < GcRules.StaleDeletion))
+                {
+                    await Task.Delay(25, CancellationToken.None);
+                }
+                await WriteBlobAsync(repository, path, bytes);
+            }
+        }
+        cache.Invalidate(repository);
+        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
+        return record;
+    }
+
     // The tag in the path (if any) and every tag parameter, each once, in the order given.
     private static List<string> TagsToSet(Reference reference, IReadOnlyCollection<string?> tagParameters)
     {
