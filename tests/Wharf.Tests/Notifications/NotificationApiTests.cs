@@ -376,7 +376,8 @@ public sealed class NotificationApiTests : IAsyncDisposable
             ("Notifications:Endpoints:0:Name", ""),
             ("Notifications:Endpoints:0:Url", "ftp://example"),
             ("Notifications:Endpoints:0:Threshold", "0"),
-            ("Notifications:Endpoints:0:Ignore:Actions:0", "tag"));
+            ("Notifications:Endpoints:0:Ignore:Actions:0", "tag"),
+            ("Notifications:Endpoints:0:Headers:Bad Name:0", "x"));
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
@@ -385,6 +386,7 @@ public sealed class NotificationApiTests : IAsyncDisposable
         Assert.Contains("Notifications:Endpoints:0:Url must be", message);
         Assert.Contains("Notifications:Endpoints:0:Threshold", message);
         Assert.Contains("'tag' is not an action", message);
+        Assert.Contains("Notifications:Endpoints:0:Headers: 'Bad Name' is not a header name", message);
     }
 
     private static long OutboxRows(WharfApiFactory factory)
