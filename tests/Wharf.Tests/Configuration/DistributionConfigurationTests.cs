@@ -542,6 +542,21 @@ public sealed class DistributionConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Read_NotificationThresholdNotANumber_IsAProblem()
+    {
+        var contents = ReadDistribution("""
+            notifications:
+              endpoints:
+                - name: alistener
+                  url: https://hooks.example.com/event
+                  threshold: many
+            """);
+
+        Assert.Equal(["notifications.endpoints.0.threshold: 'many' is not a whole number"], contents.Problems);
+        Assert.False(contents.Settings.ContainsKey("Notifications:Endpoints:0:Threshold"));
+    }
+
+    [Fact]
     public void Read_SettingsWithoutWharfMeaning_NamedInOneWarning()
     {
         var contents = ReadDistribution("""
