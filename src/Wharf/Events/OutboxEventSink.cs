@@ -26,11 +26,16 @@ internal sealed partial class OutboxEventSink(IMetadataStore metadata, IOptions<
     public async Task RecordAsync(RegistryEvent registryEvent)
     {
         // A read-only registry writes nothing to its store, so it does not record pulls either.
-        if (readOnly.IsReadOnly || !options.Value.Endpoints.Exists(e => e.Wants(registryEvent)))
+        if (readOnly.IsReadOnly)
         {
             return;
         }
-        var endpoints = options.Value.Endpoints.Where(e => e.Wants(registryEvent));
+        // Which endpoints want the event is decided once, before anything is described.
+        var endpoints = options.Value.Endpoints.FindAll(e => e.Wants(registryEvent));
+        if (endpoints.Count == 0)
+        {
+            return;
+        }
         var payload = JsonSerializer.Serialize(Describe(registryEvent), EventJson.Default.NotificationEvent);
         try
         {
