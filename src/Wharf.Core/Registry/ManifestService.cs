@@ -134,11 +134,10 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         cache.Invalidate(repository);
         await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
         // Distribution names the tag of a push by tag; a push that sets several (OCI's ?tag=) is
-        // one event per tag, and a push by digest alone one event without a tag.
-        foreach (var tag in tags.Count == 0 ? [null] : tags.Cast<string?>())
-        {
-            await _events.RecordAsync(new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag));
-        }
+        // one event per tag, and a push by digest alone one event without a tag. They are recorded
+        // together, so a sink writes once per push however many tags it sets.
+        await _events.RecordAsync([.. (tags.Count == 0 ? [null] : tags.Cast<string?>())
+            .Select(tag => new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag))]);
         return new PutManifestResult(digest, record.Subject, tags);
     }
 
