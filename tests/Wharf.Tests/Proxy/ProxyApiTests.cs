@@ -270,6 +270,30 @@ public sealed class ProxyApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadOnly_ServesWhatIsCached_AndFetchesNothing()
+    {
+        var cached = _upstream.AddImage("library/app", "1.0", Layer(1000, 15));
+        var uncached = _upstream.AddImage("library/other", "1.0", Layer(1000, 16));
+        using var proxy = Proxy(("Proxy:Upstreams:0:TagTtl", "00:00:00"));
+        var http = proxy.CreateClient();
+        (await GetManifestAsync(http, "up.test/library/app", "1.0")).EnsureSuccessStatusCode();
+        using (var on = await http.PutAsync("/wharf/read-only", new StringContent("""{"readOnly": true}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            on.EnsureSuccessStatusCode();
+        }
+
+        using var servedFromCache = await GetManifestAsync(http, "up.test/library/app", "1.0");
+        using var notFetched = await GetManifestAsync(http, "up.test/library/other", "1.0");
+        using var blobNotFetched = await http.GetAsync($"/v2/up.test/library/other/blobs/{uncached.Layer}");
+
+        Assert.Equal(cached.Manifest, await servedFromCache.Content.ReadAsByteArrayAsync());
+        await RegistryClient.AssertErrorAsync(notFetched, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        await RegistryClient.AssertErrorAsync(blobNotFetched, HttpStatusCode.NotFound, "BLOB_UNKNOWN");
+        Assert.Equal(0, _upstream.Count("GET", "/library/other/manifests/1.0") + _upstream.Count("GET", $"/blobs/{uncached.Layer}"));
+        Assert.Equal(0, _upstream.Count("HEAD", "/library/app/manifests/1.0"));
+    }
+
+    [Fact]
     public async Task TagsList_ComesFromTheUpstream_UnderTheLocalName()
     {
         _upstream.AddImage("library/app", "1.0", Layer(100, 13));
