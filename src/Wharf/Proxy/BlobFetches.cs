@@ -73,11 +73,17 @@ internal sealed partial class BlobFetches(IBlobStorage storage, UploadService up
                 throw new UpstreamUnavailableException(upstream.Name, UpstreamUnavailableException.Answered(response));
             }
             var length = response.Content.Headers.ContentLength;
-            var spool = OpenSpool();
+            var staged = StoragePaths.UploadData(repository.Local, id);
+            var spool = await OpenLocalStagingAsync(staged);
+            if (spool is null)
+            {
+                // Object storage: the spool is a local file of its own, copied into storage as it fills.
+                spool = OpenSpool();
+                writer = await storage.OpenAppendWriterAsync(staged, CancellationToken.None);
+                var staging = writer;
+                storing = Task.Run(() => StoreAsync(fetch, staging, stopStoring.Token));
+            }
             fetch.SetSpool(spool);
-            writer = await storage.OpenAppendWriterAsync(StoragePaths.UploadData(repository.Local, id), CancellationToken.None);
-            var staging = writer;
-            storing = Task.Run(() => StoreAsync(fetch, staging, stopStoring.Token));
             fetch.Started.TrySetResult(length);
 
             using var hash = IncrementalHash.CreateHash(digest.Algorithm == Digest.Sha512 ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
@@ -94,10 +100,14 @@ internal sealed partial class BlobFetches(IBlobStorage storage, UploadService up
             }
             // The clients have every byte, checked: they need not wait for the cache's durable copy.
             fetch.Verify();
-            await storing;
-            await writer.CommitAsync(CancellationToken.None);
-            await writer.DisposeAsync();
-            writer = null;
+            if (writer is not null && storing is not null)
+            {
+                await storing;
+                await writer.CommitAsync(CancellationToken.None);
+                await writer.DisposeAsync();
+                writer = null;
+            }
+            // The move into place flushes the staged file to disk first, as for any upload.
             await uploads.CommitStagedAsync(repository.Local, id, digest, total);
             _inFlight.TryRemove(new KeyValuePair<Digest, BlobFetch>(digest, fetch));
             fetch.Succeed();
@@ -133,6 +143,23 @@ internal sealed partial class BlobFetches(IBlobStorage storage, UploadService up
             response?.Dispose();
             fetch.Release();
         }
+    }
+
+    /// <summary>
+    /// With storage on a local disk, the staged upload file itself, open for writing and reading:
+    /// the fetch writes it at the upstream's pace (not through the storage's writer, which keeps
+    /// to the disk's pace so that an upload's final fsync is short) and the move into place
+    /// flushes it. Null for storage without local files.
+    /// </summary>
+    private async Task<Microsoft.Win32.SafeHandles.SafeFileHandle?> OpenLocalStagingAsync(string staged)
+    {
+        await using (var create = await storage.OpenAppendWriterAsync(staged, CancellationToken.None))
+        {
+            await create.CommitAsync(CancellationToken.None); // an empty file (or object) to start from
+        }
+        return storage.TryGetLocalFile(staged) is { } local
+            ? File.OpenHandle(local, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous)
+            : null;
     }
 
     /// <summary>A temporary file of this fetch's own, removed when the last reader lets go of it.</summary>
