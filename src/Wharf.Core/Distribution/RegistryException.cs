@@ -22,6 +22,10 @@ public sealed class RegistryException : Exception
     /// <summary>The HTTP status; the code's own unless the spec asks for another in this case.</summary>
     public int Status { get; }
 
+    /// <summary>The error body's <c>message</c>, when this failure has a more useful one than its
+    /// code's standard text: clients such as skopeo print the message and not the detail.</summary>
+    public string? ClientMessage { get; init; }
+
     /// <summary>Extra response headers the spec asks for with this error (for example the
     /// current <c>Range</c> of an upload answered with 416).</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }

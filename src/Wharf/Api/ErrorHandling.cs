@@ -92,7 +92,7 @@ internal static partial class ErrorHandling
             json.WriteStartArray("errors");
             json.WriteStartObject();
             json.WriteString("code", descriptor.Code);
-            json.WriteString("message", descriptor.Message);
+            json.WriteString("message", error.ClientMessage ?? descriptor.Message);
             if (error.Detail is null)
             {
                 json.WriteNull("detail");

@@ -65,7 +65,7 @@ internal sealed partial class BlobFetches(IBlobStorage storage, UploadService up
             response = await upstream.SendAsync(HttpMethod.Get, repository.Remote, $"blobs/{digest}", null, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in {repository.Remote} on upstream {upstream.Name}");
+                throw ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not in {repository.Remote} on upstream {upstream.Name}");
             }
             if (!response.IsSuccessStatusCode)
             {
@@ -117,8 +117,8 @@ internal sealed partial class BlobFetches(IBlobStorage storage, UploadService up
             var error = e switch
             {
                 RegistryException registry => registry,
-                UpstreamUnavailableException unavailable => new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not cached, and {unavailable.Message}"),
-                _ => new RegistryException(ErrorCode.BlobUnknown, $"fetching blob {digest} from upstream {upstream.Name} failed, nothing was cached: {e.Message}"),
+                UpstreamUnavailableException unavailable => ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not cached, and {unavailable.Message}"),
+                _ => ProxyErrors.Explained(ErrorCode.BlobUnknown, $"fetching blob {digest} from upstream {upstream.Name} failed, nothing was cached: {e.Message}"),
             };
             if (e is not RegistryException)
             {

@@ -90,7 +90,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         catch (UpstreamUnavailableException e)
         {
             ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Unavailable);
-            throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {digest} is not cached, and {e.Message}");
+            throw ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"manifest {digest} is not cached, and {e.Message}");
         }
     }
 
@@ -125,7 +125,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         catch (UpstreamUnavailableException e)
         {
             ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Unavailable);
-            throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {tag} is not cached, and {e.Message}");
+            throw ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"manifest {tag} is not cached, and {e.Message}");
         }
     }
 
@@ -145,7 +145,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         catch (RegistryException e) when (e.Code is ErrorCode.ManifestInvalid or ErrorCode.ManifestUnknown)
         {
             ProxyMetrics.UpstreamError(repository.Upstream, "bad_manifest");
-            throw new RegistryException(ErrorCode.ManifestUnknown, $"upstream {repository.Upstream.Name} sent an unusable manifest for {reference}: {e.Detail}");
+            throw ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"upstream {repository.Upstream.Name} sent an unusable manifest for {reference}: {e.Detail}");
         }
         ProxyMetrics.UpstreamBytes(repository.Upstream, bytes.Length);
     }
@@ -160,7 +160,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         }
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new RegistryException(ErrorCode.ManifestUnknown, $"{what} is not in {repository.Remote} on upstream {repository.Upstream.Name}");
+            throw ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"{what} is not in {repository.Remote} on upstream {repository.Upstream.Name}");
         }
         ProxyMetrics.UpstreamError(repository.Upstream, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
         throw new UpstreamUnavailableException(repository.Upstream.Name, UpstreamUnavailableException.Answered(response));
@@ -174,7 +174,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
     internal static Digest? UpstreamDigest(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var digest) ? digest : null;
 
-    private static async Task<byte[]> ReadBoundedAsync(UpstreamRegistry upstream, HttpResponseMessage response)
+    internal static async Task<byte[]> ReadBoundedAsync(UpstreamRegistry upstream, HttpResponseMessage response)
     {
         if (response.Content.Headers.ContentLength > ManifestParser.MaxManifestBytes)
         {

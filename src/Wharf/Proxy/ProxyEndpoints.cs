@@ -33,7 +33,7 @@ internal static class ProxyEndpoints
         (RouteKind.Tags, "GET") => ListTagsAsync(context, proxied),
         (RouteKind.Referrers, "GET") => ListReferrersAsync(context, route, proxied),
         (RouteKind.Manifest, "PUT") or (RouteKind.UploadStart or RouteKind.Upload, "POST" or "PATCH" or "PUT") =>
-            throw new RegistryException(ErrorCode.Denied,
+            throw ProxyErrors.Explained(ErrorCode.Denied,
                 $"repository {proxied.Local} is a pull-through cache of {proxied.Remote} on {proxied.Upstream.Name}; push to the upstream instead"),
         _ => null,
     };
@@ -126,7 +126,7 @@ internal static class ProxyEndpoints
             using var response = await proxied.Upstream.SendAsync(HttpMethod.Head, proxied.Remote, $"blobs/{digest}", null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not in {proxied.Remote} on upstream {proxied.Upstream.Name}");
+                throw ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not in {proxied.Remote} on upstream {proxied.Upstream.Name}");
             }
             if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength is not { } size)
             {
@@ -136,7 +136,7 @@ internal static class ProxyEndpoints
         }
         catch (UpstreamUnavailableException e)
         {
-            throw new RegistryException(ErrorCode.BlobUnknown, $"blob {digest} is not cached, and {e.Message}");
+            throw ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not cached, and {e.Message}");
         }
     }
 
@@ -158,7 +158,7 @@ internal static class ProxyEndpoints
             using var response = await proxied.Upstream.SendAsync(HttpMethod.Get, proxied.Remote, "tags/list" + query, null, HttpCompletionOption.ResponseContentRead, context.RequestAborted);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new RegistryException(ErrorCode.NameUnknown, $"repository {proxied.Remote} is not on upstream {proxied.Upstream.Name}");
+                throw ProxyErrors.Explained(ErrorCode.NameUnknown, $"repository {proxied.Remote} is not on upstream {proxied.Upstream.Name}");
             }
             if (!response.IsSuccessStatusCode)
             {
@@ -211,17 +211,18 @@ internal static class ProxyEndpoints
         try
         {
             using var response = await proxied.Upstream.SendAsync(HttpMethod.Get, proxied.Remote, $"referrers/{subject}{ArtifactTypeQuery(context)}", [MediaTypes.OciIndex], HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
-            if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == MediaTypes.OciIndex
-                && response.Content.Headers.ContentLength is { } length and <= Manifests.ManifestParser.MaxManifestBytes)
+            if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == MediaTypes.OciIndex)
             {
+                // Read whole (an index is bounded like any manifest), so a failure mid-way still
+                // falls back to the cached list instead of cutting the client's answer.
+                var index = await ManifestMirror.ReadBoundedAsync(proxied.Upstream, response);
                 context.Response.ContentType = MediaTypes.OciIndex;
-                context.Response.ContentLength = length;
+                context.Response.ContentLength = index.Length;
                 if (response.Headers.TryGetValues("OCI-Filters-Applied", out var filters))
                 {
                     context.Response.Headers["OCI-Filters-Applied"] = filters.ToArray();
                 }
-                await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-                await body.CopyToAsync(context.Response.Body, context.RequestAborted);
+                await context.Response.Body.WriteAsync(index, context.RequestAborted);
                 return;
             }
         }

@@ -17,6 +17,7 @@ internal sealed class UpstreamRegistry : IDisposable
     private readonly HttpClient _http;
     private readonly UpstreamTokens _tokens;
     private readonly TimeSpan _responseTimeout;
+    private readonly TimeSpan _connectTimeout;
     private volatile bool _basicAsked;
 
     public UpstreamRegistry(UpstreamOptions options, ProxyOptions proxy)
@@ -25,6 +26,7 @@ internal sealed class UpstreamRegistry : IDisposable
         Prefix = options.NormalizedPrefix;
         BaseUrl = new Uri(options.Url.TrimEnd('/') + "/");
         _responseTimeout = proxy.ResponseTimeout;
+        _connectTimeout = proxy.ConnectTimeout;
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = proxy.ConnectTimeout,
@@ -119,7 +121,10 @@ internal sealed class UpstreamRegistry : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamUnavailableException(Name, $"did not answer within {_responseTimeout.TotalSeconds:0} s");
+            // The handler's connect timeout cancels too, before the answer's timeout has run out.
+            throw new UpstreamUnavailableException(Name, timeout.IsCancellationRequested
+                ? $"did not answer within {_responseTimeout.TotalSeconds:0} s"
+                : $"is unreachable: no connection within {_connectTimeout.TotalSeconds:0.#} s");
         }
         catch (HttpRequestException e)
         {
