@@ -134,6 +134,13 @@ public static class ProxyTestSupport
         return await SendAsync(http, request);
     }
 
+    /// <summary>Sends a request without a body and reads the whole answer.</summary>
+    public static async Task<HttpAnswer> SendAsync(HttpClient http, HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        return await SendAsync(http, request);
+    }
+
     /// <summary>Sends a request and reads the whole answer.</summary>
     public static async Task<HttpAnswer> SendAsync(HttpClient http, HttpRequestMessage request)
     {
