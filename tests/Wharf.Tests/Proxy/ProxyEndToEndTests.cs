@@ -422,7 +422,8 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
 
         var refused = await skopeo.CopyAsync($"docker://{proxy.HostPort}/{repository}:v1", $"oci:{Path.Combine(WorkDir, "refused")}:v1");
         Assert.True(!refused.Succeeded, $"{refused.CommandLine} succeeded although the upstream sent a wrong byte.\n{relay.Describe()}");
-        Assert.True(relay.Requests.Any(r => r.Corrupted), $"The relay corrupted nothing; the test did not test.\n{relay.Describe()}");
+        Assert.True(await EventuallyAsync(() => relay.Requests.Any(r => r.Corrupted), Quickly),
+            $"The relay corrupted nothing; the test did not test.\n{relay.Describe()}\n{refused.StdErr}");
         await AssertNothingKeptAsync(proxy, layer.Digest);
 
         // The same through raw HTTP: the transfer must break off (or never start), not complete.

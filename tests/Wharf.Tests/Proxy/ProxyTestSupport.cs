@@ -113,12 +113,14 @@ public static class ProxyTestSupport
         return Path.Combine(wharf.StorageRoot, "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
     }
 
-    /// <summary>Every file anywhere under the storage root whose path names the blob's hex digest.</summary>
+    /// <summary>Every file anywhere under the storage root whose path names the blob's hex digest, except
+    /// repository link files (a cached manifest may link its layers before they are fetched): a data file,
+    /// a partial download, a temp file.</summary>
     public static IReadOnlyList<string> FilesNaming(WharfProcess wharf, string digest)
     {
         var hex = digest["sha256:".Length..];
         return [.. Directory.EnumerateFiles(wharf.StorageRoot, "*", SearchOption.AllDirectories)
-            .Where(f => f.Contains(hex, StringComparison.Ordinal))];
+            .Where(f => f.Contains(hex, StringComparison.Ordinal) && Path.GetFileName(f) != "link")];
     }
 
     /// <summary>GET (or HEAD) of a manifest through the proxy, accepting every manifest type.</summary>
