@@ -97,6 +97,55 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
     }
 
     [Fact]
+    public async Task IndexAndReferrers_ThroughPrefixFromTokenServiceWharf_ChildrenCachedAsPulledAndReferrersListed()
+    {
+        using var skopeo = new Skopeo(Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
+        var index = layout.AddTwoPlatformIndex("multi", seed: 1317);
+        var amd64 = index.Images[0];
+        var arm64 = index.Images[1];
+        var signature = layout.AddReferrer("sig", amd64.Manifest, "application/vnd.example.signature.v1", "alice");
+        var bob = $"{ProxyUpstreamsFixture.Bob}:{ProxyUpstreamsFixture.BobPassword}";
+        (await skopeo.RunAsync(
+            ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--retry-times", "0", "--preserve-digests", "--all",
+             "--dest-creds", bob, $"oci:{layout.Root}:multi", $"docker://{B.HostPort}/team/multi:v1"])).EnsureSuccess(B);
+        (await PushWithCredentialsAsync(skopeo, $"oci:{layout.Root}:sig", $"docker://{B.HostPort}/team/multi:sig", bob)).EnsureSuccess(B);
+        var rawIndex = File.ReadAllBytes(OciLayout.BlobPath(layout.Root, index.Index.Digest));
+
+        await using var proxy = await StartProxyAsync(Output,
+            new ProxyUpstream("b.test", $"http://{B.HostPort}", ProxyUpstreamsFixture.Alice, ProxyUpstreamsFixture.AlicePassword));
+        const string repository = "b.test/team/multi";
+
+        // One platform (this machine's, linux/amd64): the index and that child only.
+        var single = Path.Combine(WorkDir, "single");
+        (await skopeo.CopyAsync($"docker://{proxy.HostPort}/{repository}:v1", $"oci:{single}:v1", "--preserve-digests")).EnsureSuccess(proxy);
+        Assert.Equal(amd64.Manifest.Digest, OciLayout.ReadTag(single, "v1").Digest);
+        Assert.True(File.Exists(StoredBlobPath(proxy, amd64.Layers[0].Digest)), "The pulled platform's layer was not kept.");
+        Assert.False(File.Exists(StoredBlobPath(proxy, arm64.Layers[0].Digest)),
+            "The proxy fetched the layer of a platform nobody pulled (the cache should be sparse).");
+        var cachedIndex = await GetManifestAsync(proxy, repository, index.Index.Digest);
+        Assert.True(cachedIndex.Status == HttpStatusCode.OK && cachedIndex.Body.SequenceEqual(rawIndex), cachedIndex.ToString());
+
+        // Every platform, then.
+        var all = Path.Combine(WorkDir, "all");
+        (await skopeo.CopyAsync($"docker://{proxy.HostPort}/{repository}:v1", $"oci:{all}:v1", "--all", "--preserve-digests")).EnsureSuccess(proxy);
+        Assert.Equal(index.Index.Digest, OciLayout.ReadTag(all, "v1").Digest);
+        foreach (var image in index.Images)
+        {
+            AssertLayoutHolds(all, image, File.ReadAllBytes(OciLayout.BlobPath(layout.Root, image.Manifest.Digest)));
+        }
+
+        // Referrers come from the upstream's referrers API.
+        using var http = proxy.CreateClient();
+        var referrers = await SendAsync(http, HttpMethod.Get, $"v2/{repository}/referrers/{amd64.Manifest.Digest}");
+        Assert.True(referrers.Status == HttpStatusCode.OK, referrers + "\n" + proxy.RecentOutput(40));
+        using var listing = JsonDocument.Parse(referrers.Body);
+        var referrer = listing.RootElement.GetProperty("manifests").EnumerateArray().Single();
+        Assert.Equal(signature.Digest, referrer.GetProperty("digest").GetString());
+        Assert.Equal("application/vnd.example.signature.v1", referrer.GetProperty("artifactType").GetString());
+    }
+
+    [Fact]
     public async Task Push_IntoProxiedPrefix_IsDeniedWhileLocalRepositoriesBesideItTakePushes()
     {
         using var skopeo = new Skopeo(Output);

@@ -199,7 +199,14 @@ public static class ProxyTestSupport
     {
         var pulled = OciLayout.ReadTag(layoutRoot, tag);
         Assert.Equal(image.Manifest.Digest, pulled.Digest);
-        Assert.Equal(expectedManifest, File.ReadAllBytes(OciLayout.BlobPath(layoutRoot, pulled.Digest)));
+        AssertLayoutHolds(layoutRoot, image, expectedManifest);
+    }
+
+    /// <summary>The layout at <paramref name="layoutRoot"/> holds <paramref name="image"/>'s manifest with the
+    /// bytes of <paramref name="expectedManifest"/>, and its config and layers, each with the right bytes.</summary>
+    public static void AssertLayoutHolds(string layoutRoot, OciImage image, byte[] expectedManifest)
+    {
+        Assert.Equal(expectedManifest, File.ReadAllBytes(OciLayout.BlobPath(layoutRoot, image.Manifest.Digest)));
         foreach (var blob in image.Layers.Append(image.Config))
         {
             var path = OciLayout.BlobPath(layoutRoot, blob.Digest);
