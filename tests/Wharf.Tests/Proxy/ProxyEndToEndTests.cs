@@ -135,12 +135,19 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
             AssertLayoutHolds(all, image, File.ReadAllBytes(OciLayout.BlobPath(layout.Root, image.Manifest.Digest)));
         }
 
-        // Referrers come from the upstream's referrers API.
+        // Referrers come from the upstream's referrers API: what B lists for alice, the proxy lists too.
+        var upstreamListing = await AuthRegistryHttp.SendAsync(B, HttpMethod.Get, $"v2/team/multi/referrers/{amd64.Manifest.Digest}",
+            ProxyUpstreamsFixture.Alice, ProxyUpstreamsFixture.AlicePassword);
+        Assert.True(upstreamListing.Status == HttpStatusCode.OK && upstreamListing.Body.Contains(signature.Digest, StringComparison.Ordinal),
+            $"Upstream B itself does not list the referrer: {upstreamListing}");
         using var http = proxy.CreateClient();
         var referrers = await SendAsync(http, HttpMethod.Get, $"v2/{repository}/referrers/{amd64.Manifest.Digest}");
         Assert.True(referrers.Status == HttpStatusCode.OK, referrers + "\n" + proxy.RecentOutput(40));
         using var listing = JsonDocument.Parse(referrers.Body);
-        var referrer = listing.RootElement.GetProperty("manifests").EnumerateArray().Single();
+        var listed = listing.RootElement.GetProperty("manifests").EnumerateArray().ToList();
+        Assert.True(listed.Count == 1, $"The proxy lists {listed.Count} referrers where the upstream lists one.\n" +
+            $"proxy: {referrers}\nupstream: {upstreamListing}\nWharf output:\n{proxy.RecentOutput(40)}");
+        var referrer = listed[0];
         Assert.Equal(signature.Digest, referrer.GetProperty("digest").GetString());
         Assert.Equal("application/vnd.example.signature.v1", referrer.GetProperty("artifactType").GetString());
     }
@@ -543,7 +550,7 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
         Assert.True(manifest.Status == HttpStatusCode.NotFound && manifest.ErrorCode == "MANIFEST_UNKNOWN",
             $"{manifest}\nWharf output:\n{proxy.RecentOutput(40)}");
         Assert.True(manifest.Elapsed < Quickly, $"The uncached manifest took {manifest.Elapsed.TotalSeconds:F1} s to fail: {manifest}");
-        Assert.True(manifest.ErrorMessage?.Contains(upstreamHostPort, StringComparison.Ordinal) == true,
+        Assert.True(manifest.NamesInError(upstreamHostPort),
             $"The error does not name the unreachable upstream {upstreamHostPort}: {manifest}");
 
         var byDigest = await GetManifestAsync(proxy, repository, image.Manifest.Digest);
@@ -556,14 +563,18 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
             Output.WriteLine("uncached blob: " + blob);
             Assert.True(blob.Status == HttpStatusCode.NotFound && blob.ErrorCode == "BLOB_UNKNOWN", $"{blob}\nWharf output:\n{proxy.RecentOutput(40)}");
             Assert.True(blob.Elapsed < Quickly, $"The uncached blob took {blob.Elapsed.TotalSeconds:F1} s to fail: {blob}");
-            Assert.True(blob.ErrorMessage?.Contains(upstreamHostPort, StringComparison.Ordinal) == true,
+            Assert.True(blob.NamesInError(upstreamHostPort),
                 $"The error does not name the unreachable upstream {upstreamHostPort}: {blob}");
         }
 
+        // What the user sees: skopeo fails fast and its error names the upstream it could not reach
+        // (registry clients print an error's code and message, not its detail).
         var inspect = await skopeo.InspectRawAsync($"docker://{proxy.HostPort}/{repository}:v1");
         Assert.True(!inspect.Succeeded && inspect.Elapsed < Quickly &&
                     inspect.StdErr.Contains("manifest unknown", StringComparison.OrdinalIgnoreCase),
             $"{inspect.CommandLine} exited {inspect.ExitCode} after {inspect.Elapsed.TotalSeconds:F1} s\n{inspect.StdErr}");
+        Assert.True(inspect.StdErr.Contains(upstreamHostPort, StringComparison.Ordinal),
+            $"skopeo's error does not name the unreachable upstream {upstreamHostPort}; the proxy answered {manifest}\nskopeo said:\n{inspect.StdErr}");
     }
 
     /// <summary>No blob file for <paramref name="digest"/> in the proxy's storage, now or a moment later

@@ -51,6 +51,10 @@ public sealed record HttpAnswer(string Request, HttpStatusCode Status, byte[] Bo
     /// <summary>The first error message of an OCI error body, or null.</summary>
     public string? ErrorMessage => ReadError("message");
 
+    /// <summary>The first error's message or detail mentions <paramref name="text"/>.</summary>
+    public bool NamesInError(string text) =>
+        ErrorMessage?.Contains(text, StringComparison.Ordinal) == true || ReadError("detail")?.Contains(text, StringComparison.Ordinal) == true;
+
     public override string ToString() =>
         $"{Request} answered {(int)Status} after {Elapsed.TotalMilliseconds:F0} ms" +
         (Digest is null ? "" : $", Docker-Content-Digest {Digest}") + (Warning is null ? "" : $", Warning: {Warning}") +
