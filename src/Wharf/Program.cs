@@ -11,6 +11,7 @@ using Wharf.Events;
 using Wharf.Gc;
 using Wharf.Observability;
 using Wharf.Operations;
+using Wharf.Proxy;
 using Wharf.Server;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
@@ -70,6 +71,7 @@ MetricsListener.AddMetricsUrls(builder);
 builder.Services.AddWharf(builder.Configuration);
 builder.Services.AddWharfAuth(builder.Configuration);
 builder.Services.AddWharfNotifications(builder.Configuration);
+builder.Services.AddWharfProxy(builder.Configuration);
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 
 var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();

@@ -39,6 +39,17 @@ public sealed record RegistryEvent(string Action, EventTargetKind Kind, Reposito
 public interface IRegistryEvents
 {
     Task RecordAsync(RegistryEvent registryEvent);
+
+    /// <summary>The events of one operation, in order (a push that sets several tags has one per
+    /// tag): an implementation that writes them somewhere writes them together, once.</summary>
+    /// <remarks>By default, each in turn, so an implementation with nothing to gain need not write this.</remarks>
+    async Task RecordAsync(IReadOnlyList<RegistryEvent> registryEvents)
+    {
+        foreach (var registryEvent in registryEvents)
+        {
+            await RecordAsync(registryEvent);
+        }
+    }
 }
 
 /// <summary>No one listens: what the services use when nothing else is registered.</summary>
@@ -47,4 +58,6 @@ public sealed class NoRegistryEvents : IRegistryEvents
     public static readonly NoRegistryEvents Instance = new();
 
     public Task RecordAsync(RegistryEvent registryEvent) => Task.CompletedTask;
+
+    public Task RecordAsync(IReadOnlyList<RegistryEvent> registryEvents) => Task.CompletedTask;
 }

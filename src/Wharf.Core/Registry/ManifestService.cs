@@ -134,12 +134,60 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         cache.Invalidate(repository);
         await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
         // Distribution names the tag of a push by tag; a push that sets several (OCI's ?tag=) is
-        // one event per tag, and a push by digest alone one event without a tag.
-        foreach (var tag in tags.Count == 0 ? [null] : tags.Cast<string?>())
-        {
-            await _events.RecordAsync(new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag));
-        }
+        // one event per tag, and a push by digest alone one event without a tag. They are recorded
+        // together, so a sink writes once per push however many tags it sets.
+        await _events.RecordAsync([.. (tags.Count == 0 ? [null] : tags.Cast<string?>())
+            .Select(tag => new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag))]);
         return new PutManifestResult(digest, record.Subject, tags);
+    }
+
+    /// <summary>Stores a manifest fetched from another registry (a pull-through cache) under
+    /// <paramref name="tag"/>, if given. Its bytes are checked against <paramref name="expected"/>
+    /// (a digest pull, or the upstream's Docker-Content-Digest) and parsed like a push; what it
+    /// references is not required to be here, since a cache fetches blobs and children only when
+    /// they are pulled.</summary>
+    public async Task<ManifestRecord> StoreFetchedAsync(RepositoryName repository, byte[] bytes, string? contentType, Digest? expected, string? tag, CancellationToken cancellationToken)
+    {
+        var algorithm = expected?.Algorithm ?? Digest.Sha256;
+        var digest = Digest.FromHash(algorithm, algorithm == Digest.Sha256 ? SHA256.HashData(bytes) : SHA512.HashData(bytes));
+        if (expected is { } claimed && claimed != digest)
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"the upstream sent a manifest whose digest is {digest}, not {claimed}; nothing was cached");
+        }
+        var manifest = ManifestParser.Parse(bytes, contentType);
+        var path = StoragePaths.Blob(digest);
+        if (await storage.GetSizeAsync(path, cancellationToken) is null)
+        {
+            await WriteBlobAsync(repository, path, bytes);
+        }
+        var record = new ManifestRecord(digest, manifest.MediaType, bytes.Length)
+        {
+            Subject = manifest.Subject?.Digest,
+            ArtifactType = manifest.ArtifactType,
+            AnnotationsJson = manifest.AnnotationsJson,
+        };
+        var started = Environment.TickCount64;
+        while (true)
+        {
+            try
+            {
+                await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tag is null ? [] : [tag], CancellationToken.None);
+                break;
+            }
+            catch (BlobBeingDeletedException) when (Environment.TickCount64 - started < (long)(GcRules.StaleDeletion * 2).TotalMilliseconds)
+            {
+                // As for a push: garbage collection is deleting an earlier copy of these bytes.
+                while ((await metadata.ListBlobDeletionsAsync(DateTimeOffset.MaxValue, CancellationToken.None))
+                    .Any(d => d.Digest == digest && DateTimeOffset.UtcNow - d.StartedAt < GcRules.StaleDeletion))
+                {
+                    await Task.Delay(25, CancellationToken.None);
+                }
+                await WriteBlobAsync(repository, path, bytes);
+            }
+        }
+        cache.Invalidate(repository);
+        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
+        return record;
     }
 
     // The tag in the path (if any) and every tag parameter, each once, in the order given.

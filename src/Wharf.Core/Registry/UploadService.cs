@@ -108,21 +108,29 @@ public sealed class UploadService(IBlobStorage storage, IMetadataStore metadata,
                 size = writer.Size;
             }
             VerifyDigest(expected, Digest.FromHash(expected.Algorithm, hash.GetCurrentHash()));
-            var session = new UploadSession(id, repository, time.GetUtcNow());
-            try
-            {
-                return await CommitAsync(session, path, expected, size);
-            }
-            catch
-            {
-                // The claim's row (if it was written) would otherwise wait for the upload purge.
-                await metadata.DeleteUploadAsync(id, CancellationToken.None);
-                throw;
-            }
+            return await CommitStagedAsync(repository, id, expected, size);
         }
         finally
         {
             await storage.DeleteAsync(StoragePaths.UploadDirectory(repository, id), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Puts a blob staged at <see cref="StoragePaths.UploadData"/> of <paramref name="id"/>,
+    /// whose digest the caller has verified, in place and links it into the repository (a
+    /// monolithic upload, a pull-through cache's fetch). The caller removes the staging directory.</summary>
+    public async Task<CommittedBlob> CommitStagedAsync(RepositoryName repository, UploadId id, Digest digest, long size)
+    {
+        var session = new UploadSession(id, repository, time.GetUtcNow());
+        try
+        {
+            return await CommitAsync(session, StoragePaths.UploadData(repository, id), digest, size);
+        }
+        catch
+        {
+            // The claim's row (if it was written) would otherwise wait for the upload purge.
+            await metadata.DeleteUploadAsync(id, CancellationToken.None);
+            throw;
         }
     }
 

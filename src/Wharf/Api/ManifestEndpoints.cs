@@ -65,7 +65,7 @@ internal static class ManifestEndpoints
 
     // GET, HEAD and DELETE: a reference that is neither a tag nor a digest names no manifest (404),
     // while a malformed digest is still the client's mistake (400 DIGEST_INVALID).
-    private static Reference LookupReference(RepositoryName repository, string referenceText) =>
+    internal static Reference LookupReference(RepositoryName repository, string referenceText) =>
         Reference.ParseLookup(referenceText)
         ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest '{InputText.Clip(referenceText)}' is not in repository {repository}: it is neither a tag nor a digest");
 

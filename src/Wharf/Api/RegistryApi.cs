@@ -31,6 +31,12 @@ internal static class RegistryApi
             throw new RegistryException(ErrorCode.Unsupported, "the registry is read-only (maintenance); pulls still work", StatusCodes.Status405MethodNotAllowed);
         }
         await AuthorizeAsync(context, route, method);
+        // Repositories under an upstream's prefix are the pull-through cache's.
+        if (Proxy.ProxyEndpoints.Match(context, route) is { } proxied && Proxy.ProxyEndpoints.HandleAsync(context, route, method, proxied) is { } proxying)
+        {
+            await proxying;
+            return;
+        }
         // Requests that carry a blob body count against the client's upload cap.
         using var upload = route.Kind is RouteKind.Upload or RouteKind.UploadStart && method is "POST" or "PATCH" or "PUT"
             ? context.RequestServices.GetRequiredService<UploadConcurrency>().Enter(context.Connection.RemoteIpAddress)

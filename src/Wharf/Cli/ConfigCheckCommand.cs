@@ -71,6 +71,7 @@ public static partial class ConfigCheckCommand
         services.AddLogging();
         services.AddWharf(configuration);
         services.AddWharfAuth(configuration);
+        Proxy.ProxyServices.AddWharfProxy(services, configuration);
         using (var provider = services.BuildServiceProvider())
         {
             problems.AddRange(StartupCheck.CheckSettings(provider));

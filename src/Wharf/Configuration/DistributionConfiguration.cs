@@ -307,7 +307,12 @@ public static class DistributionConfiguration
                 {
                     _settings[$"{key}:Disabled"] = disabled ? "true" : "false";
                 }
-                CopyText([.. at, "threshold"], $"{key}:Threshold");
+                // Parsed here, not copied: binding a word into the int would stop start-up with
+                // a converter's exception instead of a problem naming the setting.
+                if (Int([.. at, "threshold"]) is { } threshold)
+                {
+                    _settings[$"{key}:Threshold"] = threshold.ToString(CultureInfo.InvariantCulture);
+                }
                 if (Duration([.. at, "timeout"]) is { } timeout)
                 {
                     _settings[$"{key}:Timeout"] = GoDuration.ToConfigurationValue(timeout);
@@ -474,6 +479,13 @@ public static class DistributionConfiguration
             "true" or "yes" or "on" or "y" => true,
             "false" or "no" or "off" or "n" => false,
             var other => Problem<bool?>($"{Dotted(path)}: '{other}' is not true or false"),
+        };
+
+        private int? Int(params string[] path) => Text(path) switch
+        {
+            null => null,
+            var text when int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) => number,
+            var text => Problem<int?>($"{Dotted(path)}: '{text}' is not a whole number"),
         };
 
         private TimeSpan? Duration(params string[] path) => Text(path) switch

@@ -10,6 +10,11 @@ namespace Wharf.Configuration;
 /// </summary>
 public static class GoDuration
 {
+    private const double NanosecondsPerTick = 100;
+
+    // 2^63, exact as a double.
+    private const double MaxNanoseconds = 9223372036854775808.0;
+
     // Longest units first where one is the prefix of another ("ms" before "m").
     private static readonly (string Unit, double Ticks)[] Units =
     [
@@ -62,7 +67,10 @@ public static class GoDuration
             ticks += number * Units[unit].Ticks;
             rest = rest[Units[unit].Unit.Length..];
         }
-        if (ticks > TimeSpan.MaxValue.Ticks)
+        // Go's Duration is an int64 of nanoseconds, so time.ParseDuration refuses 2^63 ns (about
+        // 292 years) and more. Refusing the same keeps a file meaning what it meant to distribution,
+        // and keeps the cast to long ticks below far from overflow.
+        if (ticks * NanosecondsPerTick >= MaxNanoseconds)
         {
             return false;
         }

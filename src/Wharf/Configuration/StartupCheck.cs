@@ -77,6 +77,10 @@ public static class StartupCheck
         Check(() => _ = services.GetRequiredService<IOptions<Server.HttpOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);
+        if (services.GetService<IOptions<Proxy.ProxyOptions>>() is { } proxy)
+        {
+            Check(() => _ = proxy.Value);
+        }
         if (Observability.LogSetup.Problem(services.GetService<IConfiguration>()) is { } logFormat)
         {
             failures.Add(logFormat);

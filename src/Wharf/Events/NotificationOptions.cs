@@ -43,6 +43,12 @@ public sealed class NotificationOptions
             {
                 yield return $"{label}:Ignore:Actions: '{action}' is not an action (push, pull, mount, delete)";
             }
+            // Sent with every delivery: refused here, at start, rather than silently dropped (a bad
+            // name) or failing every attempt (a line break) in the dispatcher's HTTP client.
+            foreach (var problem in Server.HeaderRules.Problems($"{label}:Headers", endpoint.Headers))
+            {
+                yield return problem;
+            }
         }
     }
 }

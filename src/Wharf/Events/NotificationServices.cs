@@ -10,7 +10,7 @@ public static class NotificationServices
         services.AddOptions<NotificationOptions>()
             .Bind(configuration.GetSection(NotificationOptions.Section))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<NotificationOptions>>(new NotificationOptionsValidator());
+        services.AddSingleton<IValidateOptions<NotificationOptions>>(new Configuration.WharfServices.DelegateValidator<NotificationOptions>(o => o.Validate()));
         if (!configuration.GetSection(NotificationOptions.Section).GetSection(nameof(NotificationOptions.Endpoints)).GetChildren().Any())
         {
             // Without endpoints the services report to no one (NoRegistryEvents) and no request
@@ -22,14 +22,5 @@ public static class NotificationServices
         services.AddSingleton<IRegistryEvents, OutboxEventSink>();
         services.AddHostedService<NotificationDispatcher>();
         return services;
-    }
-}
-
-internal sealed class NotificationOptionsValidator : IValidateOptions<NotificationOptions>
-{
-    public ValidateOptionsResult Validate(string? name, NotificationOptions options)
-    {
-        var failures = options.Validate().ToList();
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

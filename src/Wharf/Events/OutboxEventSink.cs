@@ -7,10 +7,10 @@ using Wharf.Operations;
 namespace Wharf.Events;
 
 /// <summary>
-/// Turns a registry event into one outbox row per endpoint that wants it and wakes the dispatcher.
-/// The request waits for that one insert and never for a receiver; with no endpoint wanting the
-/// event nothing is written at all. Each endpoint's copy carries the same event id, so a receiver
-/// can tell a redelivery (at-least-once) from a new event.
+/// Turns registry events into one outbox row per endpoint that wants each, in one insert, and
+/// wakes the dispatcher. The request waits for that insert and never for a receiver; with no
+/// endpoint wanting the events nothing is written at all. Each endpoint's copy of an event carries
+/// the same event id, so a receiver can tell a redelivery (at-least-once) from a new event.
 /// </summary>
 /// <remarks>
 /// Durability: the insert follows the commit of the change it reports, and comes before the client
@@ -23,24 +23,54 @@ internal sealed partial class OutboxEventSink(IMetadataStore metadata, IOptions<
     /// <summary>Names this process in every event it sends (distribution's source.instanceID).</summary>
     internal static string InstanceId { get; } = Guid.NewGuid().ToString();
 
-    public async Task RecordAsync(RegistryEvent registryEvent)
+    public Task RecordAsync(RegistryEvent registryEvent) => RecordAsync([registryEvent]);
+
+    /// <summary>Every row of <paramref name="registryEvents"/> in one insert: a push that sets
+    /// several tags costs one write, not one per tag.</summary>
+    public async Task RecordAsync(IReadOnlyList<RegistryEvent> registryEvents)
     {
         // A read-only registry writes nothing to its store, so it does not record pulls either.
-        if (readOnly.IsReadOnly || !options.Value.Endpoints.Exists(e => e.Wants(registryEvent)))
+        if (readOnly.IsReadOnly)
         {
             return;
         }
-        var endpoints = options.Value.Endpoints.Where(e => e.Wants(registryEvent));
-        var payload = JsonSerializer.Serialize(Describe(registryEvent), EventJson.Default.NotificationEvent);
+        var entries = new List<OutboxEntry>();
+        var queued = new List<RegistryEvent>(registryEvents.Count);
+        foreach (var registryEvent in registryEvents)
+        {
+            // Which endpoints want the event is decided once; it is described and serialized only
+            // when one does, and every endpoint's row carries the same payload (the same event id).
+            string? payload = null;
+            foreach (var endpoint in options.Value.Endpoints)
+            {
+                if (endpoint.Wants(registryEvent))
+                {
+                    payload ??= JsonSerializer.Serialize(Describe(registryEvent), EventJson.Default.NotificationEvent);
+                    entries.Add(new OutboxEntry(endpoint.Name, payload));
+                }
+            }
+            if (payload is not null)
+            {
+                queued.Add(registryEvent);
+            }
+        }
+        if (entries.Count == 0)
+        {
+            return;
+        }
         try
         {
-            await metadata.EnqueueEventsAsync([.. endpoints.Select(e => new OutboxEntry(e.Name, payload))], CancellationToken.None);
+            await metadata.EnqueueEventsAsync(entries, CancellationToken.None);
             signal.Notify();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The change is committed and the client must hear so; the event is what is lost.
-            Log.EnqueueFailed(logger, registryEvent.Action, registryEvent.Repository.Value, e);
+            // The change is committed and the client must hear so; the events are what is lost,
+            // each named.
+            foreach (var lost in queued)
+            {
+                Log.EnqueueFailed(logger, lost.Action, lost.Repository.Value, e);
+            }
         }
     }
 

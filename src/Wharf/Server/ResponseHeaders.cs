@@ -11,28 +11,7 @@ public sealed class HttpOptions
     /// <c>http.headers</c>, e.g. <c>X-Content-Type-Options: [nosniff]</c>).</summary>
     public Dictionary<string, List<string>> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    public IEnumerable<string> Validate()
-    {
-        foreach (var (name, values) in Headers)
-        {
-            // RFC 9110 5.1: a field name is a token.
-            if (name.Length == 0 || !name.All(IsTokenChar))
-            {
-                yield return $"Http:Headers: '{name}' is not a header name";
-            }
-            foreach (var value in values)
-            {
-                // RFC 9110 5.5: no CR, LF or NUL in a field value.
-                if (value.Any(c => c is '\r' or '\n' or '\0'))
-                {
-                    yield return $"Http:Headers:{name}: a value must not contain line breaks";
-                }
-            }
-        }
-    }
-
-    private static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+    public IEnumerable<string> Validate() => HeaderRules.Problems("Http:Headers", Headers);
 }
 
 /// <summary>Adds the configured <see cref="HttpOptions.Headers"/> to every response.</summary>

@@ -542,6 +542,21 @@ public sealed class DistributionConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Read_NotificationThresholdNotANumber_IsAProblem()
+    {
+        var contents = ReadDistribution("""
+            notifications:
+              endpoints:
+                - name: alistener
+                  url: https://hooks.example.com/event
+                  threshold: many
+            """);
+
+        Assert.Equal(["notifications.endpoints.0.threshold: 'many' is not a whole number"], contents.Problems);
+        Assert.False(contents.Settings.ContainsKey("Notifications:Endpoints:0:Threshold"));
+    }
+
+    [Fact]
     public void Read_SettingsWithoutWharfMeaning_NamedInOneWarning()
     {
         var contents = ReadDistribution("""
@@ -716,6 +731,8 @@ public sealed class GoDurationTests
     [InlineData("300ms", "00:00:00.3000000")]
     [InlineData("2m3s4ms", "00:02:03.0040000")]
     [InlineData("0", "00:00:00")]
+    // The longest whole number of hours Go's int64 nanoseconds hold.
+    [InlineData("2562047h", "106751.23:00:00")]
     public void TryParse_GoDuration_ConfigurationValue(string text, string expected)
     {
         Assert.True(GoDuration.TryParse(text, out var duration));
@@ -729,5 +746,11 @@ public sealed class GoDurationTests
     [InlineData("7d")]
     [InlineData("1h 30m")]
     [InlineData("00:10:00")]
+    // 2^63 ns and more: time.ParseDuration refuses them (its int64 of nanoseconds overflows).
+    [InlineData("2562048h")]
+    [InlineData("-2562048h")]
+    [InlineData("9223372036854775808ns")]
+    [InlineData("256204779h")]
+    [InlineData("99999999999999999999999999h")]
     public void TryParse_NotAGoDuration_False(string text) => Assert.False(GoDuration.TryParse(text, out _));
 }

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Wharf.Events;
 using Wharf.Tests.Api;
 using Wharf.Tests.Auth;
 using TestManifests = Wharf.Tests.Api.Manifests;
@@ -143,6 +146,29 @@ public sealed class NotificationApiTests : IAsyncDisposable
         var pushes = events.Where(e => e.Repository() == repository && e.Str("target.mediaType") == TestManifests.OciManifestType).ToList();
         Assert.Equal(["a", "b"], pushes.Where(e => e.Str("target.digest") == digest).Select(e => e.Str("target.tag")).Order());
         Assert.Null(Assert.Single(pushes, e => e.Str("target.digest") == RegistryClient.DigestOf(other)).Str("target.tag"));
+    }
+
+    [Fact]
+    public async Task Push_WithTagParameters_RecordsEveryTagsEventInOneCall()
+    {
+        var recorder = new RecordingEvents();
+        using var factory = new WharfApiFactory();
+        using var app = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<IRegistryEvents>(recorder)));
+        var registry = new RegistryClient(app.CreateClient());
+        var repository = NewRepository();
+        var config = await registry.PushBlobAsync(repository, "{}");
+        var json = TestManifests.OciImage(config, 2, []);
+        var digest = RegistryClient.DigestOf(json);
+
+        using (var response = await registry.PutManifestAsync(repository, $"{digest}?tag=a&tag=b&tag=c", json, TestManifests.OciManifestType))
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        // One call for the push, so the sink can write its rows at once.
+        var push = Assert.Single(recorder.Calls, call => call.Any(e => e.Kind == EventTargetKind.Manifest));
+        Assert.Equal(["a", "b", "c"], push.Select(e => e.Tag));
+        Assert.All(push, e => Assert.Equal(digest, e.Digest?.ToString()));
     }
 
     [Fact]
@@ -376,7 +402,8 @@ public sealed class NotificationApiTests : IAsyncDisposable
             ("Notifications:Endpoints:0:Name", ""),
             ("Notifications:Endpoints:0:Url", "ftp://example"),
             ("Notifications:Endpoints:0:Threshold", "0"),
-            ("Notifications:Endpoints:0:Ignore:Actions:0", "tag"));
+            ("Notifications:Endpoints:0:Ignore:Actions:0", "tag"),
+            ("Notifications:Endpoints:0:Headers:Bad Name:0", "x"));
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
@@ -385,6 +412,35 @@ public sealed class NotificationApiTests : IAsyncDisposable
         Assert.Contains("Notifications:Endpoints:0:Url must be", message);
         Assert.Contains("Notifications:Endpoints:0:Threshold", message);
         Assert.Contains("'tag' is not an action", message);
+        Assert.Contains("Notifications:Endpoints:0:Headers: 'Bad Name' is not a header name", message);
+    }
+
+    /// <summary>Keeps every call, a single event as a call of one.</summary>
+    private sealed class RecordingEvents : IRegistryEvents
+    {
+        private readonly List<IReadOnlyList<RegistryEvent>> _calls = [];
+
+        public IReadOnlyList<IReadOnlyList<RegistryEvent>> Calls
+        {
+            get
+            {
+                lock (_calls)
+                {
+                    return [.. _calls];
+                }
+            }
+        }
+
+        public Task RecordAsync(RegistryEvent registryEvent) => RecordAsync([registryEvent]);
+
+        public Task RecordAsync(IReadOnlyList<RegistryEvent> registryEvents)
+        {
+            lock (_calls)
+            {
+                _calls.Add([.. registryEvents]);
+            }
+            return Task.CompletedTask;
+        }
     }
 
     private static long OutboxRows(WharfApiFactory factory)

@@ -47,4 +47,32 @@ public sealed class ResponseHeadersApiTests
 
         Assert.Equal(["Http:Headers: 'Bad Name' is not a header name"], problems);
     }
+
+    [Fact]
+    public void StartupCheck_HeaderValueWithLineBreak_IsAProblem()
+    {
+        using var root = new TempDir("wharf-headers-");
+
+        var problems = StartupChecks.Run(root.FullPath, ("Http:Headers:X-Frame-Options:0", "DENY\r\nX-Injected: 1"));
+
+        Assert.Equal(["Http:Headers:X-Frame-Options: a value must not contain CR, LF or NUL"], problems);
+    }
+
+    [Fact]
+    public void StartupCheck_HeaderValueNull_IsAProblemNotACrash()
+    {
+        using var root = new TempDir("wharf-headers-");
+
+        var problems = StartupChecks.Run(root.FullPath, ("Http:Headers:X-Frame-Options:0", "DENY"), ("Http:Headers:X-Frame-Options:1", null));
+
+        Assert.Equal(["Http:Headers:X-Frame-Options:1: a value is required"], problems);
+    }
+
+    [Fact]
+    public void Validate_NullValueInTheList_IsAProblemNotACrash()
+    {
+        var options = new Wharf.Server.HttpOptions { Headers = { ["X-Frame-Options"] = [null!] } };
+
+        Assert.Equal(["Http:Headers:X-Frame-Options:0: a value is required"], options.Validate());
+    }
 }

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Wharf.Distribution;
+using Wharf.Manifests;
+using Wharf.Metadata;
+using Wharf.Registry;
+
+namespace Wharf.Proxy;
+
+/// <summary>
+/// Makes sure the manifest a proxied pull names is in the local store before it is served from
+/// there. By digest: fetched once, then served forever (a digest names its bytes). By tag: served
+/// as cached while the upstream's tag TTL lasts; after it, one HEAD to the upstream decides (same
+/// digest: trusted for another TTL; another digest: fetched). When the upstream cannot be reached,
+/// a cached tag is still served, with a Warning; an uncached one is a 404 naming the upstream.
+/// </summary>
+internal sealed class ManifestMirror(ManifestService manifests, TimeProvider time)
+{
+    /// <summary>What the proxy asks upstreams for: every manifest type the registry stores, so
+    /// what is cached does not depend on which client happened to pull first.</summary>
+    private static readonly string[] ManifestTypes =
+        [MediaTypes.OciIndex, MediaTypes.DockerManifestList, MediaTypes.OciManifest, MediaTypes.DockerManifest];
+
+    private readonly ConcurrentDictionary<string, long> _tagCheckedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _refreshing = new(StringComparer.Ordinal);
+
+    /// <returns>A <c>Warning</c> header value when the copy served is stale (the upstream is
+    /// unreachable), else null.</returns>
+    public async Task<string?> EnsureAsync(ProxiedRepository repository, Reference reference, CancellationToken cancellationToken)
+    {
+        if (reference.Digest is { } digest)
+        {
+            if (await FindLocalAsync(repository, reference, cancellationToken) is not null)
+            {
+                ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Hit);
+                return null;
+            }
+            await CoalescedAsync($"{repository.Local}@{digest}", () => FetchByDigestAsync(repository, digest), cancellationToken);
+            return null;
+        }
+        var tag = reference.TagName!;
+        var key = $"{repository.Local}:{tag}";
+        if (_tagCheckedAt.TryGetValue(key, out var checkedAt) && time.GetElapsedTime(checkedAt) < repository.Upstream.Options.TagTtl
+            && await FindLocalAsync(repository, reference, cancellationToken) is not null)
+        {
+            ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Hit);
+            return null;
+        }
+        return await CoalescedAsync(key, () => RefreshTagAsync(repository, tag, key), cancellationToken);
+    }
+
+    // Clients pulling the same tag at once share one conversation with the upstream. It runs to
+    // its end even when the client that started it goes away: the others still wait for it.
+    private async Task<string?> CoalescedAsync(string key, Func<Task<string?>> refresh, CancellationToken cancellationToken)
+    {
+        var lazy = _refreshing.GetOrAdd(key, k => new Lazy<Task<string?>>(async () =>
+        {
+            try
+            {
+                return await refresh();
+            }
+            finally
+            {
+                _refreshing.TryRemove(k, out var _);
+            }
+        }));
+        return await lazy.Value.WaitAsync(cancellationToken);
+    }
+
+    private async Task<ManifestRecord?> FindLocalAsync(ProxiedRepository repository, Reference reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await manifests.GetAsync(repository.Local, reference, cancellationToken)).Record;
+        }
+        catch (RegistryException e) when (e.Code == ErrorCode.ManifestUnknown)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> FetchByDigestAsync(ProxiedRepository repository, Digest digest)
+    {
+        try
+        {
+            await FetchAsync(repository, digest.ToString(), digest, tag: null);
+            ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Miss);
+            return null;
+        }
+        catch (UpstreamUnavailableException e)
+        {
+            ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Unavailable);
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {digest} is not cached, and {e.Message}");
+        }
+    }
+
+    private async Task<string?> RefreshTagAsync(ProxiedRepository repository, string tag, string key)
+    {
+        var local = await FindLocalAsync(repository, Reference.Parse(tag), CancellationToken.None);
+        var started = time.GetTimestamp();
+        try
+        {
+            if (local is not null)
+            {
+                using var head = await repository.Upstream.SendAsync(HttpMethod.Head, repository.Remote, $"manifests/{tag}", ManifestTypes, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
+                EnsureFound(repository, head, $"manifest {tag}");
+                if (UpstreamDigest(head) == local.Digest)
+                {
+                    _tagCheckedAt[key] = started;
+                    ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Hit);
+                    return null;
+                }
+            }
+            await FetchAsync(repository, tag, expected: null, tag);
+            _tagCheckedAt[key] = started;
+            ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Miss);
+            return null;
+        }
+        catch (UpstreamUnavailableException e) when (local is not null)
+        {
+            // A stale tag is better than an outage; RFC 9111's code 110 says "stale".
+            ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Stale);
+            return StaleWarning($"{e.Message}; serving the cached {tag}");
+        }
+        catch (UpstreamUnavailableException e)
+        {
+            ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Unavailable);
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {tag} is not cached, and {e.Message}");
+        }
+    }
+
+    private async Task FetchAsync(ProxiedRepository repository, string reference, Digest? expected, string? tag)
+    {
+        using var response = await repository.Upstream.SendAsync(HttpMethod.Get, repository.Remote, $"manifests/{reference}", ManifestTypes, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
+        EnsureFound(repository, response, $"manifest {reference}");
+        var bytes = await ReadBoundedAsync(repository.Upstream, response);
+        var contentType = response.Content.Headers.ContentType?.MediaType;
+        // The upstream's own digest is checked when it sends one (a tag pull); a digest pull is
+        // checked against the digest asked for.
+        var claimed = expected ?? UpstreamDigest(response);
+        try
+        {
+            await manifests.StoreFetchedAsync(repository.Local, bytes, contentType, claimed, tag, CancellationToken.None);
+        }
+        catch (RegistryException e) when (e.Code is ErrorCode.ManifestInvalid or ErrorCode.ManifestUnknown)
+        {
+            ProxyMetrics.UpstreamError(repository.Upstream, "bad_manifest");
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"upstream {repository.Upstream.Name} sent an unusable manifest for {reference}: {e.Detail}");
+        }
+        ProxyMetrics.UpstreamBytes(repository.Upstream, bytes.Length);
+    }
+
+    /// <summary>A 404 is the upstream's answer (the manifest is not there), passed on as such;
+    /// any other failure means the upstream cannot serve it now.</summary>
+    private static void EnsureFound(ProxiedRepository repository, HttpResponseMessage response, string what)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"{what} is not in {repository.Remote} on upstream {repository.Upstream.Name}");
+        }
+        ProxyMetrics.UpstreamError(repository.Upstream, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        throw new UpstreamUnavailableException(repository.Upstream.Name, UpstreamUnavailableException.Answered(response));
+    }
+
+    /// <summary>A <c>Warning</c> value (RFC 9111 code 110, "response is stale") with the reason as
+    /// its text, reduced to what a quoted header string may hold.</summary>
+    internal static string StaleWarning(string text) =>
+        $"110 wharf \"{new string([.. text.Select(c => c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '\'')])}\"";
+
+    internal static Digest? UpstreamDigest(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var digest) ? digest : null;
+
+    private static async Task<byte[]> ReadBoundedAsync(UpstreamRegistry upstream, HttpResponseMessage response)
+    {
+        if (response.Content.Headers.ContentLength > ManifestParser.MaxManifestBytes)
+        {
+            throw new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
+        }
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync();
+            using var buffer = new MemoryStream();
+            var chunk = new byte[64 * 1024];
+            int read;
+            while ((read = await body.ReadAsync(chunk)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > ManifestParser.MaxManifestBytes)
+                {
+                    throw new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
+                }
+            }
+            return buffer.ToArray();
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new UpstreamUnavailableException(upstream.Name, $"broke the manifest's transfer off ({e.Message})");
+        }
+    }
+}
