@@ -153,6 +153,34 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
     }
 
     [Fact]
+    public async Task HttpsUpstream_TrustedThroughCaFile_PullsAndWithoutTheCaIsRefused()
+    {
+        using var skopeo = new Skopeo(Output);
+        using var certificates = AuthTestCertificates.Create();
+        await using var upstream = await WharfProcess.StartAsync(
+            new WharfStartOptions { Arguments = certificates.ServerArguments, HttpsRoot = certificates.Authority }, Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
+        var image = layout.AddImage("v1", layerCount: 2, seed: 1318);
+        (await skopeo.RunAsync(
+            ["copy", "--retry-times", "0", "--preserve-digests", "--dest-cert-dir", certificates.CertDir, "--dest-no-creds",
+             $"oci:{layout.Root}:v1", $"docker://{upstream.HostPort}/secure/app:v1"])).EnsureSuccess(upstream);
+
+        // The same https upstream twice: once with the test's CA as CaFile, once trusting only the machine's roots.
+        await using var proxy = await StartProxyAsync(Output,
+            new ProxyUpstream("tls.test", upstream.BaseAddress.ToString().TrimEnd('/'), CaFile: certificates.CaCertificatePath),
+            new ProxyUpstream("untrusted.test", upstream.BaseAddress.ToString().TrimEnd('/')));
+
+        var pulled = Path.Combine(WorkDir, "pulled");
+        (await skopeo.CopyAsync($"docker://{proxy.HostPort}/tls.test/secure/app:v1", $"oci:{pulled}:v1", "--preserve-digests")).EnsureSuccess(proxy);
+        AssertLayoutHolds(pulled, "v1", image, File.ReadAllBytes(OciLayout.BlobPath(layout.Root, image.Manifest.Digest)));
+
+        var untrusted = await GetManifestAsync(proxy, "untrusted.test/secure/app", "v1");
+        Assert.True(untrusted.Status != HttpStatusCode.OK && untrusted.Elapsed < Quickly,
+            $"An upstream whose certificate chains to no trusted root was used anyway: {untrusted}");
+        Output.WriteLine("untrusted upstream: " + untrusted);
+    }
+
+    [Fact]
     public async Task Push_IntoProxiedPrefix_IsDeniedWhileLocalRepositoriesBesideItTakePushes()
     {
         using var skopeo = new Skopeo(Output);

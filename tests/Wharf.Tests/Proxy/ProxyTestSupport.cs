@@ -11,7 +11,8 @@ using Xunit.Abstractions;
 namespace Wharf.Tests.Proxy;
 
 /// <summary>One entry of <c>Proxy:Upstreams</c>; a null or empty prefix is mirror mode.</summary>
-public sealed record ProxyUpstream(string? Prefix, string Url, string? Username = null, string? Password = null, string? TagTtl = null)
+public sealed record ProxyUpstream(
+    string? Prefix, string Url, string? Username = null, string? Password = null, string? TagTtl = null, string? CaFile = null)
 {
     /// <summary>The command-line arguments that configure this upstream as entry <paramref name="index"/>.</summary>
     public IEnumerable<string> Arguments(int index)
@@ -36,6 +37,11 @@ public sealed record ProxyUpstream(string? Prefix, string Url, string? Username 
         if (TagTtl is not null)
         {
             yield return $"{key}TagTtl={TagTtl}";
+        }
+
+        if (CaFile is not null)
+        {
+            yield return $"{key}CaFile={CaFile}";
         }
     }
 }
