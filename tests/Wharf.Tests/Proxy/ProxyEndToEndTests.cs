@@ -181,6 +181,48 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
     }
 
     [Fact]
+    public async Task BasicAuthUpstream_DistributionWithHtpasswd_PullsWithTheConfiguredUserOnly()
+    {
+        using var skopeo = new Skopeo(Output);
+        var port = DockerRegistryProcess.FindFreePort();
+        var root = Path.Combine(WorkDir, "basic-registry");
+        var config = Path.Combine(WorkDir, "basic-registry.yml");
+        var htpasswd = Path.Combine(ProxyUpstreamsFixture.RepositoryRoot, "examples", "auth", "htpasswd");
+        File.WriteAllText(config, $"""
+            version: 0.1
+            log:
+              level: info
+            storage:
+              filesystem:
+                rootdirectory: {root}
+            http:
+              addr: 127.0.0.1:{port}
+            auth:
+              htpasswd:
+                realm: basic-realm
+                path: {htpasswd}
+            """);
+        await using var upstream = await DockerRegistryProcess.StartWithConfigAsync(config, root, port, Output);
+        var alice = $"{ProxyUpstreamsFixture.Alice}:{ProxyUpstreamsFixture.AlicePassword}";
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
+        var image = layout.AddImage("v1", layerCount: 2, seed: 1319);
+        (await PushWithCredentialsAsync(skopeo, $"oci:{layout.Root}:v1", $"docker://{upstream.HostPort}/basic/app:v1", alice)).EnsureSuccess();
+
+        await using var proxy = await StartProxyAsync(Output,
+            new ProxyUpstream("basic.test", $"http://{upstream.HostPort}", ProxyUpstreamsFixture.Alice, ProxyUpstreamsFixture.AlicePassword),
+            new ProxyUpstream("nocreds.test", $"http://{upstream.HostPort}"));
+
+        var pulled = Path.Combine(WorkDir, "pulled");
+        (await skopeo.CopyAsync($"docker://{proxy.HostPort}/basic.test/basic/app:v1", $"oci:{pulled}:v1", "--preserve-digests")).EnsureSuccess(proxy);
+        AssertLayoutHolds(pulled, "v1", image, File.ReadAllBytes(OciLayout.BlobPath(layout.Root, image.Manifest.Digest)));
+
+        // Without the upstream's credentials the proxy gets nothing, and serves nothing.
+        var anonymous = await GetManifestAsync(proxy, "nocreds.test/basic/app", "v1");
+        Assert.True(anonymous.Status != HttpStatusCode.OK, $"An upstream that wants sign-in served a proxy that has no credentials: {anonymous}");
+        Output.WriteLine("without credentials: " + anonymous);
+    }
+
+    [Fact]
     public async Task Push_IntoProxiedPrefix_IsDeniedWhileLocalRepositoriesBesideItTakePushes()
     {
         using var skopeo = new Skopeo(Output);
