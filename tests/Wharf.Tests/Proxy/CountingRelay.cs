@@ -40,6 +40,7 @@ public sealed partial class CountingRelay : IAsyncDisposable
     private readonly HttpClient _client;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ConcurrentQueue<RelayedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, int> _activeBlobGets = new();
     private WebApplication? _app;
     private string? _corruptBlobDigest;
     private long _throttle;
@@ -111,6 +112,9 @@ public sealed partial class CountingRelay : IAsyncDisposable
     /// <summary>GETs of /v2/.../blobs/<paramref name="digest"/> forwarded so far.</summary>
     public int BlobGets(string digest) => Requests.Count(r => r.Method == "GET" && BlobDigestOf(r.PathAndQuery) == digest);
 
+    /// <summary>GETs of /v2/.../blobs/<paramref name="digest"/> being relayed right now.</summary>
+    public int ActiveBlobGets(string digest) => _activeBlobGets.TryGetValue(digest, out var count) ? count : 0;
+
     /// <summary>Requests of any method for /v2/<paramref name="repository"/>/manifests/... forwarded so far.</summary>
     public IReadOnlyList<RelayedRequest> ManifestRequests(string repository) =>
         [.. Requests.Where(r => r.PathAndQuery.StartsWith($"/v2/{repository}/manifests/", StringComparison.Ordinal))];
@@ -164,6 +168,12 @@ public sealed partial class CountingRelay : IAsyncDisposable
         var status = 0;
         var corrupted = false;
         string? error = null;
+        var counted = method == "GET" && blobDigest is not null;
+        if (counted)
+        {
+            _activeBlobGets.AddOrUpdate(blobDigest!, 1, (_, n) => n + 1);
+        }
+
         try
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(_upstream, pathAndQuery));
@@ -245,6 +255,11 @@ public sealed partial class CountingRelay : IAsyncDisposable
         }
         finally
         {
+            if (counted)
+            {
+                _activeBlobGets.AddOrUpdate(blobDigest!, 0, (_, n) => n - 1);
+            }
+
             _requests.Enqueue(new RelayedRequest(method, pathAndQuery, status, started, _clock.Elapsed, relayed, corrupted, error));
         }
     }

@@ -390,6 +390,70 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
         Assert.True(peak < 256 * MiB, $"The proxy's peak RSS was {peak / (double)MiB:F1} MiB while relaying a {layer.Size / (double)MiB:F0} MiB blob to 9 clients.");
     }
 
+    [Fact]
+    public async Task RangeRequests_OnABlobStillBeingFetchedAndOnceCached_AnswerTheRightBytes()
+    {
+        using var skopeo = new Skopeo(Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
+        var image = layout.AddBigLayerImage("v1", payloadBytes: 32 * MiB, seed: 1335);
+        var layer = image.Layers[0];
+        var layerFile = OciLayout.BlobPath(layout.Root, layer.Digest);
+        (await skopeo.CopyAsync($"oci:{layout.Root}:v1", $"docker://{A.HostPort}/ranges/app:v1", "--preserve-digests")).EnsureSuccess();
+
+        // 32 MiB at 16 MiB/s: the first GET's upstream fetch lasts about two seconds.
+        await using var relay = await CountingRelay.StartAsync($"http://{A.HostPort}");
+        relay.ThrottleBytesPerSecond = 16 * MiB;
+        await using var proxy = await StartProxyAsync(Output, new ProxyUpstream("a.test", relay.Url));
+        const string repository = "a.test/ranges/app";
+        using var http = proxy.CreateClient(TimeSpan.FromMinutes(1));
+        var whole = ReadBlobAsync(http, repository, layer.Digest, () => relay.Now);
+        Assert.True(await EventuallyAsync(() => relay.ActiveBlobGets(layer.Digest) == 1, Quickly),
+            $"The first GET did not start an upstream fetch of the layer:\n{relay.Describe()}");
+        await Task.Delay(100);
+        var rangesAsked = relay.Now;
+
+        var ranges = new (long From, long To)[] { (1000, 1999), (layer.Size / 2, layer.Size / 2 + 65535), (layer.Size - 4096, layer.Size - 1) };
+        foreach (var (from, to) in ranges)
+        {
+            await AssertRangeAsync(http, repository, layer, layerFile, from, to, "while the first GET fetches it");
+        }
+
+        var first = await whole;
+        Assert.True(first.Completed && first.Digest == layer.Digest, first.ToString());
+        await Task.Delay(200);
+        var during = relay.Requests.Where(r => r.Method == "GET" && CountingRelay.BlobDigestOf(r.PathAndQuery) == layer.Digest).ToList();
+        Output.WriteLine($"ranges asked at {rangesAsked.TotalMilliseconds:F0} ms; upstream GETs of the layer: " + string.Join("; ", during));
+        Assert.True(during.Count == 1, $"The range requests made the proxy fetch the blob from the upstream again:\n{relay.Describe()}");
+        Assert.True(rangesAsked < during[0].Ended, "The first GET's fetch was over before the ranges were asked; the test proves less than it claims.");
+
+        foreach (var (from, to) in ranges)
+        {
+            await AssertRangeAsync(http, repository, layer, layerFile, from, to, "once cached");
+        }
+    }
+
+    private static async Task AssertRangeAsync(HttpClient http, string repository, OciDescriptor blob, string blobFile, long from, long to, string when)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/blobs/{blob.Digest}");
+        request.Headers.Range = new RangeHeaderValue(from, to);
+        var clock = Stopwatch.StartNew();
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var expected = new byte[to - from + 1];
+        await using (var file = File.OpenRead(blobFile))
+        {
+            file.Position = from;
+            await file.ReadExactlyAsync(expected);
+        }
+
+        var what = $"GET bytes={from}-{to} of {blob.Digest} ({blob.Size} bytes) {when} answered {(int)response.StatusCode} with {body.Length} bytes after {clock.ElapsedMilliseconds} ms";
+        Assert.True(response.StatusCode == HttpStatusCode.PartialContent, what);
+        Assert.True(body.AsSpan().SequenceEqual(expected), what + ": not the blob's bytes at that range");
+        var contentRange = response.Content.Headers.ContentRange;
+        Assert.True(contentRange is not null && contentRange.From == from && contentRange.To == to && contentRange.Length == blob.Size,
+            what + $", Content-Range: {contentRange}");
+    }
+
     // ---- 4. the upstream goes away ----
 
     [Fact]
