@@ -255,6 +255,52 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
         Assert.True(local.Status == HttpStatusCode.OK && local.Digest == image.Manifest.Digest, local.ToString());
     }
 
+    [Fact]
+    public async Task AccessControl_OnProxiedRepositories_AppliesAsToLocalOnes()
+    {
+        using var skopeo = new Skopeo(Output);
+        var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
+        var imageA = layout.AddImage("a", layerCount: 1, seed: 1316);
+        var imageB = layout.AddImage("b", layerCount: 1, seed: 1320);
+        (await skopeo.CopyAsync($"oci:{layout.Root}:a", $"docker://{A.HostPort}/acl/app:v1", "--preserve-digests")).EnsureSuccess();
+        (await PushWithCredentialsAsync(skopeo, $"oci:{layout.Root}:b", $"docker://{B.HostPort}/team/acl:v1",
+            $"{ProxyUpstreamsFixture.Bob}:{ProxyUpstreamsFixture.BobPassword}")).EnsureSuccess(B);
+
+        // The proxy has sign-in of its own (the token service, the example's users): anyone may pull
+        // a.test/**, only alice may pull b.test/**.
+        await using var proxy = await StartProxyAsync(Output,
+            [
+                "--Auth:Mode", "token",
+                "--Auth:Htpasswd", Path.Combine(ProxyUpstreamsFixture.RepositoryRoot, "examples", "auth", "htpasswd"),
+                "--Auth:AnonymousPull:0", "a.test/**",
+                "--Auth:Rules:0:Repositories:0", "b.test/**",
+                "--Auth:Rules:0:Users:0", ProxyUpstreamsFixture.Alice,
+                "--Auth:Rules:0:Actions:0", "pull",
+            ],
+            new ProxyUpstream("a.test", $"http://{A.HostPort}"),
+            new ProxyUpstream("b.test", $"http://{B.HostPort}", ProxyUpstreamsFixture.Alice, ProxyUpstreamsFixture.AlicePassword));
+
+        var anonymousA = await AuthRegistryHttp.GetManifestAsync(proxy, "a.test/acl/app", "v1", null, null);
+        Assert.True(anonymousA.Status == HttpStatusCode.OK && anonymousA.Digest == imageA.Manifest.Digest, anonymousA + "\n" + proxy.RecentOutput(40));
+
+        var anonymousB = await AuthRegistryHttp.GetManifestAsync(proxy, "b.test/team/acl", "v1", null, null);
+        Assert.True(anonymousB.Status == HttpStatusCode.Unauthorized, $"An anonymous pull of b.test/** was not refused: {anonymousB}");
+
+        var bob = await AuthRegistryHttp.GetManifestAsync(proxy, "b.test/team/acl", "v1", ProxyUpstreamsFixture.Bob, ProxyUpstreamsFixture.BobPassword);
+        Assert.True(bob.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"bob, whom no rule lets pull b.test/**, was not refused: {bob}");
+
+        var alice = await AuthRegistryHttp.GetManifestAsync(proxy, "b.test/team/acl", "v1", ProxyUpstreamsFixture.Alice, ProxyUpstreamsFixture.AlicePassword);
+        Assert.True(alice.Status == HttpStatusCode.OK && alice.Digest == imageB.Manifest.Digest, alice + "\n" + proxy.RecentOutput(40));
+
+        // And skopeo, signed in as alice, pulls the whole image.
+        var pulled = Path.Combine(WorkDir, "pulled");
+        (await skopeo.RunAsync(
+            ["copy", "--src-tls-verify=false", "--retry-times", "0", "--preserve-digests",
+             "--src-creds", $"{ProxyUpstreamsFixture.Alice}:{ProxyUpstreamsFixture.AlicePassword}",
+             $"docker://{proxy.HostPort}/b.test/team/acl:v1", $"oci:{pulled}:v1"])).EnsureSuccess(proxy);
+        AssertLayoutHolds(pulled, "v1", imageB, File.ReadAllBytes(OciLayout.BlobPath(layout.Root, imageB.Manifest.Digest)));
+    }
+
     // ---- 2. mirror mode, as registries.conf mirrors use it ----
 
     [Fact]
@@ -288,6 +334,13 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
         }
 
         Assert.Contains($"{proxy.HostPort}/mirrored/app", pull.StdErr, StringComparison.Ordinal);
+
+        // In mirror mode every repository is the upstream's: pushes are refused.
+        using (var http = proxy.CreateClient())
+        {
+            var post = await SendAsync(http, HttpMethod.Post, "v2/mirrored/app/blobs/uploads/");
+            Assert.True(post.Status == HttpStatusCode.Forbidden && post.ErrorCode == "DENIED", post.ToString());
+        }
 
         // The same name straight from the proxy: /v2/mirrored/app/... is the upstream's repository.
         var direct = (await skopeo.InspectRawAsync($"docker://{proxy.HostPort}/mirrored/app:v1")).EnsureSuccess(proxy).StdOutBytes;
