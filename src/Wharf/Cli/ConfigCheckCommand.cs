@@ -71,6 +71,7 @@ public static partial class ConfigCheckCommand
         services.AddLogging();
         services.AddWharf(configuration);
         services.AddWharfAuth(configuration);
+        Events.NotificationServices.AddWharfNotifications(services, configuration);
         Proxy.ProxyServices.AddWharfProxy(services, configuration);
         using (var provider = services.BuildServiceProvider())
         {

@@ -22,7 +22,7 @@ internal sealed class BlobFetch(Digest digest, ProxiedRepository repository)
     private long _available;
     private SafeFileHandle? _spool;
     private int _holders = 1; // the fetch itself, until it ends
-    private const int RecentChunks = 16;
+    private const int RecentChunks = 8;
     private readonly (long Offset, byte[]? Buffer, int Length)[] _recent = new (long, byte[]?, int)[RecentChunks];
     private int _nextRecent;
 

@@ -25,6 +25,9 @@ internal static class ProxyEndpoints
     /// <summary>Handles the request, or returns null to leave it to the ordinary endpoints.</summary>
     public static Task? HandleAsync(HttpContext context, RegistryRoute route, string method, ProxiedRepository proxied) => (route.Kind, method) switch
     {
+        // Read-only (maintenance) means nothing is written, a cache fill included: what is cached
+        // is served as it is, the rest is not found.
+        (RouteKind.Manifest or RouteKind.Blob, "GET" or "HEAD") when context.RequestServices.GetRequiredService<Operations.IReadOnlyMode>().IsReadOnly => null,
         (RouteKind.Manifest, "GET" or "HEAD") => GetManifestAsync(context, route, proxied),
         (RouteKind.Blob, "GET" or "HEAD") => GetBlobAsync(context, route, proxied),
         (RouteKind.Tags, "GET") => ListTagsAsync(context, proxied),

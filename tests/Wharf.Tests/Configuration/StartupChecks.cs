@@ -21,6 +21,8 @@ internal static class StartupChecks
         services.AddSingleton<IConfiguration>(configuration);
         services.AddWharf(configuration);
         services.AddWharfAuth(configuration);
+        Wharf.Events.NotificationServices.AddWharfNotifications(services, configuration);
+        Wharf.Proxy.ProxyServices.AddWharfProxy(services, configuration);
         using var provider = services.BuildServiceProvider();
         return StartupCheck.Run(provider);
     }

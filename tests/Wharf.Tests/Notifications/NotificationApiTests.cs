@@ -398,21 +398,30 @@ public sealed class NotificationApiTests : IAsyncDisposable
     [Fact]
     public void Start_InvalidEndpoint_FailsNamingEveryProblem()
     {
-        using var factory = new WharfApiFactory(
-            ("Notifications:Endpoints:0:Name", ""),
-            ("Notifications:Endpoints:0:Url", "ftp://example"),
-            ("Notifications:Endpoints:0:Threshold", "0"),
-            ("Notifications:Endpoints:0:Ignore:Actions:0", "tag"),
-            ("Notifications:Endpoints:0:Headers:Bad Name:0", "x"));
+        var storage = Path.Combine(Path.GetTempPath(), "wharf-notify-check-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var message = string.Join("\n", Configuration.StartupChecks.Run(storage,
+                ("Notifications:Endpoints:0:Name", ""),
+                ("Notifications:Endpoints:0:Url", "ftp://example"),
+                ("Notifications:Endpoints:0:Threshold", "0"),
+                ("Notifications:Endpoints:0:Ignore:Actions:0", "tag"),
+                ("Notifications:Endpoints:0:Headers:Bad Name:0", "x")));
 
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-
-        var message = error.ToString();
-        Assert.Contains("Notifications:Endpoints:0:Name is required", message);
-        Assert.Contains("Notifications:Endpoints:0:Url must be", message);
-        Assert.Contains("Notifications:Endpoints:0:Threshold", message);
-        Assert.Contains("'tag' is not an action", message);
-        Assert.Contains("Notifications:Endpoints:0:Headers: 'Bad Name' is not a header name", message);
+            Assert.Contains("Notifications:Endpoints:0:Name is required", message);
+            Assert.Contains("Notifications:Endpoints:0:Url must be", message);
+            Assert.Contains("Notifications:Endpoints:0:Threshold", message);
+            Assert.Contains("'tag' is not an action", message);
+            Assert.Contains("Notifications:Endpoints:0:Headers: 'Bad Name' is not a header name", message);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (Directory.Exists(storage))
+            {
+                Directory.Delete(storage, recursive: true);
+            }
+        }
     }
 
     /// <summary>Keeps every call, a single event as a call of one.</summary>
