@@ -80,8 +80,7 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         }
         var bytes = await ReadBoundedAsync(body, cancellationToken);
 
-        var algorithm = reference.Digest?.Algorithm ?? Digest.Sha256;
-        var digest = Digest.FromHash(algorithm, algorithm == Digest.Sha256 ? SHA256.HashData(bytes) : SHA512.HashData(bytes));
+        var digest = DigestOf(bytes, reference.Digest?.Algorithm ?? Digest.Sha256);
         if (reference.Digest is { } claimed && claimed != digest)
         {
             throw new RegistryException(ErrorCode.DigestInvalid, $"the manifest's digest is {digest}, not {claimed}");
@@ -90,7 +89,39 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var manifest = ManifestParser.Parse(bytes, contentType);
         var (requiredBlobs, requiredManifests) = await EnsureReferencesExistAsync(repository, manifest, cancellationToken);
 
-        // Bytes first, then the metadata that makes them visible.
+        var record = await StoreAsync(repository, digest, bytes, manifest, tags, requiredBlobs, requiredManifests, cancellationToken);
+        // Distribution names the tag of a push by tag; a push that sets several (OCI's ?tag=) is
+        // one event per tag, and a push by digest alone one event without a tag. They are recorded
+        // together, so a sink writes once per push however many tags it sets.
+        await _events.RecordAsync([.. (tags.Count == 0 ? [null] : tags.Cast<string?>())
+            .Select(tag => new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag))]);
+        return new PutManifestResult(digest, record.Subject, tags);
+    }
+
+    /// <summary>Stores a manifest fetched from another registry (a pull-through cache) under
+    /// <paramref name="tag"/>, if given. Its bytes are checked against <paramref name="expected"/>
+    /// (a digest pull, or the upstream's Docker-Content-Digest) and parsed like a push; what it
+    /// references is not required to be here, since a cache fetches blobs and children only when
+    /// they are pulled.</summary>
+    public async Task<ManifestRecord> StoreFetchedAsync(RepositoryName repository, byte[] bytes, string? contentType, Digest? expected, string? tag, CancellationToken cancellationToken)
+    {
+        var digest = DigestOf(bytes, expected?.Algorithm ?? Digest.Sha256);
+        if (expected is { } claimed && claimed != digest)
+        {
+            throw new RegistryException(ErrorCode.ManifestUnknown, $"the upstream sent a manifest whose digest is {digest}, not {claimed}; nothing was cached");
+        }
+        var manifest = ManifestParser.Parse(bytes, contentType);
+        return await StoreAsync(repository, digest, bytes, manifest, tag is null ? [] : [tag], [], [], cancellationToken);
+    }
+
+    private static Digest DigestOf(byte[] bytes, string algorithm) =>
+        Digest.FromHash(algorithm, algorithm == Digest.Sha256 ? SHA256.HashData(bytes) : SHA512.HashData(bytes));
+
+    /// <summary>Writes the manifest's bytes, then the metadata that makes them visible, and tells
+    /// the caches and the other replicas.</summary>
+    private async Task<ManifestRecord> StoreAsync(RepositoryName repository, Digest digest, byte[] bytes, ParsedManifest manifest, IReadOnlyCollection<string> tags,
+        IReadOnlyCollection<Digest> requiredBlobs, IReadOnlyCollection<Digest> requiredManifests, CancellationToken cancellationToken)
+    {
         var path = StoragePaths.Blob(digest);
         if (await storage.GetSizeAsync(path, cancellationToken) is null)
         {
@@ -123,60 +154,6 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
                 // Garbage collection is deleting these very bytes (an earlier copy nothing used):
                 // once it is done, they are written again, and recorded.
                 // (One left by a dead process stops counting after GcRules.StaleDeletion.)
-                while ((await metadata.ListBlobDeletionsAsync(DateTimeOffset.MaxValue, CancellationToken.None))
-                    .Any(d => d.Digest == digest && DateTimeOffset.UtcNow - d.StartedAt < GcRules.StaleDeletion))
-                {
-                    await Task.Delay(25, CancellationToken.None);
-                }
-                await WriteBlobAsync(repository, path, bytes);
-            }
-        }
-        cache.Invalidate(repository);
-        await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
-        // Distribution names the tag of a push by tag; a push that sets several (OCI's ?tag=) is
-        // one event per tag, and a push by digest alone one event without a tag. They are recorded
-        // together, so a sink writes once per push however many tags it sets.
-        await _events.RecordAsync([.. (tags.Count == 0 ? [null] : tags.Cast<string?>())
-            .Select(tag => new RegistryEvent(EventActions.Push, EventTargetKind.Manifest, repository, digest, record.MediaType, record.Size, tag))]);
-        return new PutManifestResult(digest, record.Subject, tags);
-    }
-
-    /// <summary>Stores a manifest fetched from another registry (a pull-through cache) under
-    /// <paramref name="tag"/>, if given. Its bytes are checked against <paramref name="expected"/>
-    /// (a digest pull, or the upstream's Docker-Content-Digest) and parsed like a push; what it
-    /// references is not required to be here, since a cache fetches blobs and children only when
-    /// they are pulled.</summary>
-    public async Task<ManifestRecord> StoreFetchedAsync(RepositoryName repository, byte[] bytes, string? contentType, Digest? expected, string? tag, CancellationToken cancellationToken)
-    {
-        var algorithm = expected?.Algorithm ?? Digest.Sha256;
-        var digest = Digest.FromHash(algorithm, algorithm == Digest.Sha256 ? SHA256.HashData(bytes) : SHA512.HashData(bytes));
-        if (expected is { } claimed && claimed != digest)
-        {
-            throw new RegistryException(ErrorCode.ManifestUnknown, $"the upstream sent a manifest whose digest is {digest}, not {claimed}; nothing was cached");
-        }
-        var manifest = ManifestParser.Parse(bytes, contentType);
-        var path = StoragePaths.Blob(digest);
-        if (await storage.GetSizeAsync(path, cancellationToken) is null)
-        {
-            await WriteBlobAsync(repository, path, bytes);
-        }
-        var record = new ManifestRecord(digest, manifest.MediaType, bytes.Length)
-        {
-            Subject = manifest.Subject?.Digest,
-            ArtifactType = manifest.ArtifactType,
-            AnnotationsJson = manifest.AnnotationsJson,
-        };
-        var started = Environment.TickCount64;
-        while (true)
-        {
-            try
-            {
-                await metadata.PutManifestAsync(repository, record, manifest.References().ToList(), tag is null ? [] : [tag], CancellationToken.None);
-                break;
-            }
-            catch (BlobBeingDeletedException) when (Environment.TickCount64 - started < (long)(GcRules.StaleDeletion * 2).TotalMilliseconds)
-            {
-                // As for a push: garbage collection is deleting an earlier copy of these bytes.
                 while ((await metadata.ListBlobDeletionsAsync(DateTimeOffset.MaxValue, CancellationToken.None))
                     .Any(d => d.Digest == digest && DateTimeOffset.UtcNow - d.StartedAt < GcRules.StaleDeletion))
                 {
