@@ -31,7 +31,7 @@ public sealed class AuthEndToEndTests : IDisposable
         Directory.CreateDirectory(_workDir);
     }
 
-    private static string ExampleDirectory { get; } = Path.Combine(FindRepositoryRoot(), "examples", "auth");
+    private static string ExampleDirectory { get; } = Path.Combine(Auth.RepositoryRoot.Find(), "examples", "auth");
 
     public void Dispose()
     {
@@ -364,19 +364,5 @@ public sealed class AuthEndToEndTests : IDisposable
         Assert.True(exitCode != 0, $"{commandLine} succeeded but should have been refused.{details}");
         Assert.True(anyOf.Any(text => stderr.Contains(text, StringComparison.OrdinalIgnoreCase)),
             $"{commandLine} failed, but stderr names none of [{string.Join(", ", anyOf)}].{details}");
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Wharf.slnx")) &&
-                File.Exists(Path.Combine(dir.FullName, "examples", "auth", "wharf.yaml")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No repository root with examples/auth/wharf.yaml above {AppContext.BaseDirectory}.");
     }
 }

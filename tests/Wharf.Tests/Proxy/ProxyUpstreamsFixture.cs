@@ -27,7 +27,7 @@ public sealed class ProxyUpstreamsFixture : IAsyncLifetime
     /// <summary>Upstream B: Wharf with the token service (the Docker Hub flow) and the example's users.</summary>
     public WharfProcess TokenWharf => _tokenWharf ?? throw new InvalidOperationException("The fixture is not started.");
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot { get; } = Auth.RepositoryRoot.Find();
 
     public async Task InitializeAsync()
     {
@@ -59,19 +59,5 @@ public sealed class ProxyUpstreamsFixture : IAsyncLifetime
         {
             // A leftover temp directory must not fail the tests.
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Wharf.slnx")) &&
-                File.Exists(Path.Combine(dir.FullName, "examples", "auth", "wharf.yaml")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No repository root with examples/auth/wharf.yaml above {AppContext.BaseDirectory}.");
     }
 }
