@@ -1,0 +1,446 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+
+namespace Wharf.Bench;
+
+/// <summary>
+/// <c>bench/run --proxy</c>: the pull-through cache's performance targets (issue 13). The upstream
+/// is distribution 2.8 holding an image of one large layer of incompressible bytes. Each round,
+/// in alternating order: the image pulled from the upstream directly and through a fresh Wharf
+/// proxy (a new data directory, warmed up with a pull of another, small image), then again from
+/// the proxy's cache and from a plain Wharf the image was pushed to. Two clients: skopeo copying
+/// to a <c>dir:</c> (it writes and verifies the blobs, as real clients do) and a plain GET of the
+/// layer (no disk writes, nothing verified: a stricter figure).
+/// </summary>
+internal static class ProxyBench
+{
+    public const string Heading = "## Pull-through cache";
+
+    private const string Prefix = "a.test";
+    private const string BigRepository = "bench/big";
+    private const string WarmRepository = "bench/warm";
+    private const string Tag = "v1";
+
+    private const string Skopeo = "skopeo";
+    private const string Get = "GET";
+    private const string Direct = "direct";
+    private const string First = "first";
+    private const string Cached = "cached";
+    private const string Local = "local";
+
+    public static async Task<int> RunAsync(Options options, Stopwatch runClock, string machine, string loadBefore)
+    {
+        var rounds = options.Smoke ? 2 : 5;
+        var layerMiB = options.Smoke ? 4 : 256;
+        var run = new Run(options);
+        await run.RunAsync(rounds, layerMiB);
+        var section = run.Section(machine, loadBefore, Machine.LoadAverage(), rounds);
+        Console.WriteLine();
+        Console.WriteLine(section);
+        Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
+        await ObjectStorage.WriteSectionAsync(options, section, Heading);
+        return 0;
+    }
+
+    private sealed class Run(Options options)
+    {
+        private readonly HttpClient http = Registry.CreateClient();
+        private readonly byte[] buffer = new byte[Blob.BufferSize];
+        private readonly Dictionary<(string Client, string Kind), List<double>> seconds = [];
+        private readonly Dictionary<string, List<double>> extra = [];
+        private readonly List<string> loads = [];
+        private int pulls;
+        private Blob layer = null!;
+        private string diffId = "";
+        private long imageBytes;
+        private SmallImage warm = null!;
+        private ServerProcess upstream = null!;
+        private ServerProcess local = null!;
+
+        public async Task RunAsync(int rounds, int layerMiB)
+        {
+            var dir = Path.Combine(options.WorkDir, "proxy-image");
+            Directory.CreateDirectory(dir);
+            Directory.CreateDirectory(Path.Combine(options.WorkDir, "proxy-pulls"));
+            var clock = Stopwatch.StartNew();
+            var (config, manifest) = await WriteImageAsync(dir, (long)layerMiB << 20);
+            warm = SmallImage.Create("proxy warm-up");
+            Console.WriteLine($"== image of one {layer.Length / (1024.0 * 1024):F0} MiB layer written in {clock.Elapsed.TotalSeconds:F1} s ({layer.Digest})");
+
+            await using var upstreamServer = await ServerProcess.StartDistributionAsync(options, Path.Combine(options.WorkDir, "proxy-upstream"));
+            upstream = upstreamServer;
+            await using var localServer = await ServerProcess.StartWharfAsync(options, Path.Combine(options.WorkDir, "proxy-local"), "Wharf local", []);
+            local = localServer;
+            foreach (var (server, completesSinglePost) in new[] { (upstream, false), (local, true) })
+            {
+                var registry = new Registry(http, server.BaseUri, completesSinglePost);
+                await registry.PushMonolithicAsync(BigRepository, layer);
+                await registry.PushSmallBlobAsync(BigRepository, SmallImage.DigestOf(config), config);
+                await registry.PutManifestAsync(BigRepository, Tag, manifest);
+                await registry.PushSmallBlobAsync(WarmRepository, warm.ConfigDigest, warm.Config);
+                await registry.PushSmallBlobAsync(WarmRepository, warm.LayerDigest, warm.Layer);
+                await registry.PutManifestAsync(WarmRepository, Tag, warm.Manifest);
+            }
+            imageBytes = layer.Length + config.Length + manifest.Length;
+
+            // Untimed: both baselines once, so that their first requests and the page cache are warm.
+            await SkopeoPullAsync(upstream.BaseUri, BigRepository);
+            await SkopeoPullAsync(local.BaseUri, BigRepository);
+            await GetAsync(BlobUrl(upstream.BaseUri, BigRepository));
+            await GetAsync(BlobUrl(local.BaseUri, BigRepository));
+
+            for (var round = 0; round < rounds; round++)
+            {
+                loads.Add(Machine.LoadAverage().Split(' ')[0]);
+                Console.WriteLine($"== round {round + 1} of {rounds} (at {clock.Elapsed.TotalSeconds:0} s, load {loads[^1]})");
+                // Alternating which goes first cancels a drift of the machine over a round.
+                var proxyFirst = round % 2 == 1;
+                foreach (var client in new[] { Skopeo, Get })
+                {
+                    var name = $"proxy-{round}-{client.ToLowerInvariant()}";
+                    var proxy = await StartProxyAsync(name);
+                    try
+                    {
+                        // Odd rounds: direct, first, local, cached; even rounds: first, direct, cached, local.
+                        if (proxyFirst)
+                        {
+                            await FirstThroughProxyAsync(client, proxy, name);
+                            await DirectAsync(client);
+                            await CachedAsync(client, proxy);
+                            await LocalAsync(client);
+                        }
+                        else
+                        {
+                            await DirectAsync(client);
+                            await FirstThroughProxyAsync(client, proxy, name);
+                            await LocalAsync(client);
+                            await CachedAsync(client, proxy);
+                        }
+                    }
+                    finally
+                    {
+                        await proxy.DisposeAsync();
+                    }
+                    // 2 × 256 MiB per proxy (its storage and, gone by now, its spool): not kept.
+                    Directory.Delete(Path.Combine(options.WorkDir, name), recursive: true);
+                }
+            }
+        }
+
+        // --- the image ---
+
+        /// <summary>The layer (a tar of one file of random bytes, gzipped without compression, so the
+        /// bytes stay incompressible and any client that looks inside finds a real layer), its
+        /// config and manifest; every file written streaming.</summary>
+        private async Task<(byte[] Config, byte[] Manifest)> WriteImageAsync(string dir, long size)
+        {
+            var raw = Path.Combine(dir, "random.bin");
+            var tar = Path.Combine(dir, "layer.tar");
+            var gz = Path.Combine(dir, "layer.tar.gz");
+            await using (var file = new FileStream(raw, FileMode.Create, FileAccess.Write, FileShare.None, 0))
+            {
+                for (long written = 0; written < size; written += buffer.Length)
+                {
+                    Random.Shared.NextBytes(buffer);
+                    await file.WriteAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, size - written)));
+                }
+            }
+            await using (var file = File.Create(tar))
+            await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
+            {
+                await writer.WriteEntryAsync(raw, "bench/random.bin");
+            }
+            File.Delete(raw);
+            diffId = (await Blob.CreateAsync(BlobSource.OpenFile(tar), nonce: null)).Blob.Digest;
+            await using (var source = File.OpenRead(tar))
+            await using (var file = File.Create(gz))
+            await using (var gzip = new GZipStream(file, CompressionLevel.NoCompression))
+            {
+                await source.CopyToAsync(gzip, Blob.BufferSize);
+            }
+            File.Delete(tar);
+            (layer, _) = await Blob.CreateAsync(BlobSource.OpenFile(gz), nonce: null);
+
+            var config = Encoding.UTF8.GetBytes(
+                $$$"""{"architecture":"amd64","os":"linux","config":{"Labels":{"bench":"proxy"}},"rootfs":{"type":"layers","diff_ids":["{{{diffId}}}"]}}""");
+            var manifest = Encoding.UTF8.GetBytes(
+                $$$"""{"schemaVersion":2,"mediaType":"{{{Registry.OciManifest}}}","config":{"mediaType":"{{{SmallImage.ConfigType}}}","digest":"{{{SmallImage.DigestOf(config)}}}","size":{{{config.Length}}}},"layers":[{"mediaType":"{{{SmallImage.LayerType}}}","digest":"{{{layer.Digest}}}","size":{{{layer.Length}}}}]}""");
+            return (config, manifest);
+        }
+
+        // --- the four pulls ---
+
+        private async Task DirectAsync(string client)
+        {
+            var cpu = Cpu(upstream);
+            await PullAsync(client, Direct, upstream.BaseUri, BigRepository);
+            Add($"upstream CPU, {client} direct", Cpu(upstream) - cpu);
+        }
+
+        private async Task FirstThroughProxyAsync(string client, ServerProcess proxy, string name)
+        {
+            var proxyCpu = Cpu(proxy);
+            var upstreamCpu = Cpu(upstream);
+            var clock = Stopwatch.StartNew();
+            await PullAsync(client, First, proxy.BaseUri, $"{Prefix}/{BigRepository}");
+            var pulled = clock.Elapsed;
+            // The client has every byte; the proxy's own durable copy may still be on its way.
+            await WaitStoredAsync(name);
+            Add($"stored after the client's pull, {client}", (clock.Elapsed - pulled).TotalSeconds);
+            Add($"proxy CPU, {client} first", Cpu(proxy) - proxyCpu);
+            Add($"upstream CPU, {client} first", Cpu(upstream) - upstreamCpu);
+        }
+
+        private async Task CachedAsync(string client, ServerProcess proxy)
+        {
+            var cpu = Cpu(proxy);
+            await PullAsync(client, Cached, proxy.BaseUri, $"{Prefix}/{BigRepository}");
+            Add($"proxy CPU, {client} cached", Cpu(proxy) - cpu);
+        }
+
+        private async Task LocalAsync(string client)
+        {
+            var cpu = Cpu(local);
+            await PullAsync(client, Local, local.BaseUri, BigRepository);
+            Add($"local Wharf CPU, {client}", Cpu(local) - cpu);
+        }
+
+        private async Task PullAsync(string client, string kind, Uri baseUri, string repository)
+        {
+            TimeSpan elapsed;
+            if (client == Skopeo)
+            {
+                elapsed = await SkopeoPullAsync(baseUri, repository);
+            }
+            else
+            {
+                (elapsed, var firstByte) = await GetAsync(BlobUrl(baseUri, repository));
+                Add($"first byte, GET {kind}", firstByte.TotalSeconds);
+            }
+            if (!seconds.TryGetValue((client, kind), out var list))
+            {
+                seconds[(client, kind)] = list = [];
+            }
+            list.Add(elapsed.TotalSeconds);
+            Console.WriteLine($"    {client,-6} {kind,-7} {elapsed.TotalSeconds,7:F3} s  {Rate(client, elapsed.TotalSeconds),7:F0} MB/s");
+        }
+
+        /// <summary>skopeo copy of the whole image to a new <c>dir:</c>; the copy is checked, then removed (untimed).</summary>
+        private async Task<TimeSpan> SkopeoPullAsync(Uri baseUri, string repository)
+        {
+            var destination = Path.Combine(options.WorkDir, "proxy-pulls", (++pulls).ToString(CultureInfo.InvariantCulture));
+            var clock = Stopwatch.StartNew();
+            var (exit, output) = await Tool.RunAsync(Skopeo,
+                ["copy", "--quiet", "--src-tls-verify=false", "--src-no-creds", $"docker://{baseUri.Authority}/{repository}:{Tag}", $"dir:{destination}"],
+                TimeSpan.FromMinutes(5));
+            var elapsed = clock.Elapsed;
+            if (exit != 0)
+            {
+                throw new InvalidOperationException($"skopeo copy of {baseUri.Authority}/{repository}:{Tag} exited {exit}: {output.Trim()}");
+            }
+            if (repository.EndsWith(BigRepository, StringComparison.Ordinal))
+            {
+                // skopeo verified the digest as it wrote; this checks it wrote the layer at all.
+                var written = new FileInfo(Path.Combine(destination, layer.Digest["sha256:".Length..]));
+                if (!written.Exists || written.Length != layer.Length)
+                {
+                    throw new InvalidOperationException($"skopeo copy of {baseUri.Authority}/{repository}:{Tag} did not write the layer");
+                }
+            }
+            Directory.Delete(destination, recursive: true);
+            return elapsed;
+        }
+
+        /// <summary>A plain GET of a blob, its body counted and dropped: the whole time and the time to the first body byte.</summary>
+        private async Task<(TimeSpan Elapsed, TimeSpan FirstByte)> GetAsync(Uri url, long? expected = null)
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new HttpRequestException($"GET {url}: {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+            await using var body = await response.Content.ReadAsStreamAsync();
+            TimeSpan? firstByte = null;
+            long total = 0;
+            int read;
+            while ((read = await body.ReadAsync(buffer)) > 0)
+            {
+                firstByte ??= clock.Elapsed;
+                total += read;
+            }
+            var elapsed = clock.Elapsed;
+            if (total != (expected ?? layer.Length))
+            {
+                throw new InvalidOperationException($"GET {url}: {total} bytes, expected {expected ?? layer.Length}");
+            }
+            return (elapsed, firstByte ?? elapsed);
+        }
+
+        private Uri BlobUrl(Uri baseUri, string repository) => new(baseUri, $"/v2/{repository}/blobs/{layer.Digest}");
+
+        // --- the proxy ---
+
+        /// <summary>A Wharf proxying distribution under <see cref="Prefix"/>, on a new data directory,
+        /// warmed up: its first requests, its first upstream fetches and its first cached reads are
+        /// those of another, small image.</summary>
+        private async Task<ServerProcess> StartProxyAsync(string name)
+        {
+            var data = Path.Combine(options.WorkDir, name);
+            // Its own spool directory (on the same disk as /tmp, the default), so that the bench
+            // can see when the fetch is over.
+            var spool = Path.Combine(data, "spool");
+            Directory.CreateDirectory(spool);
+            var proxy = await ServerProcess.StartWharfAsync(options, Path.Combine(data, "storage"), "Wharf proxy",
+            [
+                "--Proxy:Upstreams:0:Prefix", Prefix,
+                "--Proxy:Upstreams:0:Url", upstream.BaseUri.GetLeftPart(UriPartial.Authority),
+                "--Proxy:SpoolDirectory", spool,
+            ]);
+            try
+            {
+                await SkopeoPullAsync(proxy.BaseUri, $"{Prefix}/{WarmRepository}");
+                await GetAsync(new Uri(proxy.BaseUri, $"/v2/{Prefix}/{WarmRepository}/blobs/{warm.LayerDigest}"), warm.Layer.Length);
+                await GetAsync(new Uri(proxy.BaseUri, $"/v2/{Prefix}/{WarmRepository}/blobs/{warm.ConfigDigest}"), warm.Config.Length);
+                return proxy;
+            }
+            catch
+            {
+                await proxy.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Waits until the proxy has stored the layer and its fetch is over (its spool gone).</summary>
+        private async Task WaitStoredAsync(string name)
+        {
+            var hex = layer.Digest["sha256:".Length..];
+            var stored = Path.Combine(options.WorkDir, name, "storage", "docker", "registry", "v2", "blobs", "sha256", hex[..2], hex, "data");
+            var spool = Path.Combine(options.WorkDir, name, "spool");
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(stored) && new FileInfo(stored).Length == layer.Length && !Directory.EnumerateFileSystemEntries(spool).Any()))
+            {
+                if (clock.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException($"the proxy did not store {layer.Digest} within 2 minutes of the pull");
+                }
+                await Task.Delay(10);
+            }
+        }
+
+        // --- accounting ---
+
+        /// <summary>User and system CPU seconds the process has used so far (/proc/PID/stat, 100 ticks a second).</summary>
+        private static double Cpu(ServerProcess server)
+        {
+            var stat = File.ReadAllText($"/proc/{server.Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+
+        private void Add(string what, double value)
+        {
+            if (!extra.TryGetValue(what, out var list))
+            {
+                extra[what] = list = [];
+            }
+            list.Add(value);
+        }
+
+        /// <summary>MB/s (10^6 bytes) of what the client fetched: the whole image for skopeo, the layer for GET.</summary>
+        private double Rate(string client, double s) => (client == Skopeo ? imageBytes : layer.Length) / 1e6 / s;
+
+        // --- the report ---
+
+        public string Section(string machine, string loadBefore, string loadAfter, int rounds)
+        {
+            var sb = new StringBuilder()
+                .AppendLine(Heading)
+                .AppendLine()
+                .AppendLine(CultureInfo.InvariantCulture, $"`bench/run --proxy`{(options.Smoke ? " --smoke (tiny sizes: these numbers mean nothing)" : "")}: Wharf {options.WharfSource} (Native AOT) on SQLite and the filesystem, as a pull-through cache of distribution 2.8 (`--Proxy:Upstreams:0:Prefix={Prefix}`); load average before {loadBefore}, after {loadAfter}.")
+                .AppendLine();
+            if (Machine.OneMinuteLoad(loadBefore) > 0.5)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"**Preliminary**: taken while the machine was busy with other work (load average {loadBefore} just before it, 1-minute load at the start of each round: {string.Join(", ", loads)}, on {Environment.ProcessorCount} cores), so every number is noisy.")
+                  .AppendLine();
+            }
+            sb.AppendLine(machine)
+              .AppendLine()
+              .AppendLine(CultureInfo.InvariantCulture, $"The image: one layer of {layer.Length / (1024.0 * 1024):F0} MiB (a tar of random bytes, gzip without compression: nothing to compress or deduplicate) and a small config. Speed is the image's bytes over the time of the pull; each cell is the median of {rounds} rounds, with the slowest and fastest round after it.")
+              .AppendLine()
+              .AppendLine("| what | client | through the proxy | baseline | speed ratio (proxy / baseline) | target |")
+              .AppendLine("|---|---|---|---|---|---|");
+            var verdicts = new List<string>();
+            foreach (var client in new[] { Skopeo, Get })
+            {
+                var clientName = client == Skopeo ? "skopeo copy to `dir:`" : "plain GET of the layer";
+                Row(sb, verdicts, "first pull through a fresh proxy / pull from distribution directly", clientName, client, First, Direct, 0.8, "≥ 0.80");
+            }
+            foreach (var client in new[] { Skopeo, Get })
+            {
+                var clientName = client == Skopeo ? "skopeo copy to `dir:`" : "plain GET of the layer";
+                Row(sb, verdicts, "cached pull through the proxy / pull from a plain Wharf", clientName, client, Cached, Local, 0.95, "≈ 1 (≥ 0.95)");
+            }
+            sb.AppendLine()
+              .AppendJoin('\n', verdicts.Select(v => "- " + v))
+              .AppendLine()
+              .AppendLine()
+              .AppendLine("Details (every round, in seconds, in the order run):")
+              .AppendLine();
+            foreach (var ((client, kind), list) in seconds)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {client} {kind}: {List(list, "F3")} s; spread (slowest − fastest) {Spread(list):P0} of the median");
+            }
+            foreach (var (what, list) in extra)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {what}: {List(list, "F3")} s (median {LayeredImage.Median(list):F3})");
+            }
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- 1-minute load average at the start of each round: {string.Join(", ", loads)}")
+              .AppendLine()
+              .AppendLine("How it was measured:")
+              .AppendLine()
+              .AppendLine(CultureInfo.InvariantCulture, $"""
+                - One machine, {Environment.ProcessorCount} cores, loopback only: the client, the proxy and the upstream share the cores (on the first pull through the proxy all three are busy at once; on a direct pull only two), and other engineers' builds and tests may run beside them (see the load averages).
+                - Each round runs, for each client: a fresh proxy (new data directory and spool directory, `Proxy:SpoolDirectory` on the same disk as the default `/tmp`) is started and warmed up with a pull of another, small image through it (its first requests, first upstream fetch and first cached reads are not timed); then the pull from distribution directly and the first pull through the proxy, then the cached pull through the same proxy and the pull from the plain Wharf. Odd rounds run the direct pull first and the local pull before the cached one; even rounds the other way round.
+                - The proxy's durable copy may still be on its way when the client has its last byte (the proxy sends the last byte once the digest is verified, not once stored): the cached pull starts only after the proxy has stored the layer and removed its spool ("stored after the client's pull" above).
+                - skopeo (`copy --src-tls-verify=false` to a new `dir:` each time, removed untimed) writes every blob to disk and verifies its digest; the plain GET reads the layer into a 1 MiB buffer and drops it. Distribution and the plain Wharf serve the image from the page cache (pushed before the rounds, and pulled once untimed).
+                - CPU seconds are utime + stime from /proc/PID/stat of each server over the pull.
+                """);
+            return sb.ToString();
+        }
+
+        private void Row(StringBuilder sb, List<string> verdicts, string what, string clientName, string client, string proxyKind, string baselineKind, double target, string targetText)
+        {
+            if (!seconds.TryGetValue((client, proxyKind), out var proxy) || !seconds.TryGetValue((client, baselineKind), out var baseline))
+            {
+                return;
+            }
+            var p = LayeredImage.Median(proxy);
+            var b = LayeredImage.Median(baseline);
+            var ratio = b / p;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {what} | {clientName} | {Cell(client, proxy)} | {Cell(client, baseline)} | {ratio:F2} | {targetText} |");
+            var verdict = ratio >= target
+                ? $"met ({ratio:F2})"
+                : $"**missed**: {ratio:F2}, {(target - ratio) / target:P0} short of {target:F2} (the proxy takes {p - b:F2} s longer than the baseline's {b:F2} s)";
+            verdicts.Add($"{what}, {clientName}: {verdict}.");
+        }
+
+        private string Cell(string client, List<double> list)
+        {
+            var median = LayeredImage.Median(list);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{median:F2} s, {Rate(client, median):F0} MB/s ({list.Min():F2}–{list.Max():F2} s)");
+        }
+
+        private static double Spread(List<double> values) => (values.Max() - values.Min()) / LayeredImage.Median(values);
+
+        private static string List(List<double> values, string format) => string.Join(", ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
+    }
+}
