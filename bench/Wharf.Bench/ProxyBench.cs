@@ -64,6 +64,9 @@ internal static class ProxyBench
         private SmallImage warm = null!;
         private ServerProcess upstream = null!;
         private ServerProcess local = null!;
+        private double pushedResident;
+
+        private static string ResidentAfterFirst(string client) => $"share of the proxy's copy in the page cache after the first pull, {client}";
 
         public async Task RunAsync(int rounds, int layerMiB)
         {
@@ -90,6 +93,7 @@ internal static class ProxyBench
                 await registry.PutManifestAsync(WarmRepository, Tag, warm.Manifest);
             }
             imageBytes = layer.Length + config.Length + manifest.Length;
+            pushedResident = await ResidentShareAsync(StoredBlob(LocalData));
 
             // Untimed: both baselines once, so that their first requests and the page cache are warm.
             await SkopeoPullAsync(upstream.BaseUri, BigRepository);
@@ -120,9 +124,10 @@ internal static class ProxyBench
                             await DirectAsync(client);
                             await FirstThroughProxyAsync(client, proxy, name);
                         }
-                        // From the disk: Wharf drops a blob from the page cache as it writes it (its
-                        // WriteBehind), the proxy's copy as much as a pushed one; both are evicted
-                        // whole here, so they start alike. Then again, from the page cache.
+                        // From the disk: a pushed blob leaves the page cache as Wharf writes it (its
+                        // WriteBehind); whatever the proxy's fetch left there, both copies are
+                        // evicted whole here, so they start alike. Then again, from the page cache.
+                        Add(ResidentAfterFirst(client), await ResidentShareAsync(StoredBlob(name)));
                         Evict(StoredBlob(name));
                         Evict(StoredBlob(LocalData));
                         foreach (var temperature in new[] { Cold, Warm })
@@ -368,6 +373,15 @@ internal static class ProxyBench
             }
         }
 
+        /// <summary>How much of a file is in the page cache (util-linux fincore), as a share of its length.</summary>
+        private static async Task<double> ResidentShareAsync(string path)
+        {
+            var (exit, output) = await Tool.RunAsync("fincore", ["--bytes", "--noheadings", "--output", "RES", path], TimeSpan.FromSeconds(30));
+            return exit == 0 && long.TryParse(output.Trim(), CultureInfo.InvariantCulture, out var resident)
+                ? (double)resident / new FileInfo(path).Length
+                : double.NaN;
+        }
+
         [DllImport("libc", EntryPoint = "posix_fadvise")]
         private static extern int PosixFadvise(int fd, long offset, long length, int advice);
 
@@ -444,7 +458,7 @@ internal static class ProxyBench
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"- {client} {kind}: {List(list, "F3")} s; spread (slowest − fastest) {Spread(list):P0} of the median");
             }
-            foreach (var (what, list) in extra)
+            foreach (var (what, list) in extra.Where(e => !e.Key.StartsWith("share ", StringComparison.Ordinal)))
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"- {what}: {List(list, "F3")} s (median {LayeredImage.Median(list):F3})");
             }
@@ -455,11 +469,13 @@ internal static class ProxyBench
               .AppendLine(CultureInfo.InvariantCulture, $"""
                 - One machine, {Environment.ProcessorCount} cores, loopback only: the client, the proxy and the upstream share the cores (on the first pull through the proxy all three are busy at once; on a direct pull only two), and other engineers' builds and tests may run beside them (see the load averages).
                 - Each round runs, for each client: a fresh proxy (new data directory and spool directory, `Proxy:SpoolDirectory` on the same disk as the default `/tmp`) is started and warmed up with a pull of another, small image through it (its first requests, first upstream fetch and first cached reads are not timed); then the pull from distribution directly and the first pull through the proxy (odd rounds in that order, even rounds the other way round); then the cached pull through the same proxy and the pull from the plain Wharf, twice: from the disk, then from the page cache (odd rounds the local pull first, even rounds the cached one).
-                - From the disk: Wharf's filesystem storage drops a blob's pages from the page cache as it writes them (`WriteBehind`: sync_file_range, then POSIX_FADV_DONTNEED), for a blob the proxy fetched as for a pushed one, so the first read of a freshly cached blob comes from the disk. Before those pulls the bench evicts both copies (the proxy's and the plain Wharf's) whole with POSIX_FADV_DONTNEED, so that both start alike. The second pulls find them in the page cache. Distribution serves the upstream's copy from the page cache throughout (pushed before the rounds and pulled once untimed; it does not drop pages).
+                - From the disk: Wharf's filesystem storage drops a pushed blob's pages from the page cache as it writes them (`WriteBehind`: sync_file_range, then POSIX_FADV_DONTNEED); the proxy's fetch writes its copy in its own way (see below how much of it stays in memory). Before those pulls the bench evicts both copies (the proxy's and the plain Wharf's) whole with POSIX_FADV_DONTNEED, so that both start alike; the second pulls find them in the page cache. Distribution serves the upstream's copy from the page cache throughout (pushed before the rounds and pulled once untimed; it does not drop pages).
                 - The proxy's durable copy may still be on its way when the client has its last byte (the proxy sends the last byte once the digest is verified, not once stored): the cached pull starts only after the proxy has stored the layer and removed its spool ("stored after the client's pull" above).
                 - skopeo (`copy --src-tls-verify=false` to a new `dir:` each time, removed untimed) writes every blob to disk and verifies its digest; the plain GET reads the layer into a 1 MiB buffer and drops it.
                 - CPU seconds are utime + stime from /proc/PID/stat of each server over the pull.
-                """);
+                """)
+              .AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"- In the page cache (util-linux `fincore`): {pushedResident:P0} of the plain Wharf's copy right after its push; of the proxy's copy right after each first pull, {List(extra.GetValueOrDefault(ResidentAfterFirst(Skopeo), []), "P0")} (skopeo rounds) and {List(extra.GetValueOrDefault(ResidentAfterFirst(Get), []), "P0")} (GET rounds). A cached pull soon after the first one is nearer the \"from page cache\" rows the more of the copy stayed; a later one, after the pages were reclaimed, is the \"from disk\" rows."));
             return sb.ToString();
         }
 
@@ -473,9 +489,9 @@ internal static class ProxyBench
               .AppendLine()
               .AppendLine(
                 $"- CPU seconds the servers used for one GET of the layer (medians of this run): direct, distribution {Cpu($"upstream CPU, {Get} direct")}; through the fresh proxy, the proxy {Cpu($"proxy CPU, {Get} first")} and distribution {Cpu($"upstream CPU, {Get} first")}; from the cache, the proxy {Cpu($"proxy CPU, {Get} cached, {Warm}")} (page cache) and {Cpu($"proxy CPU, {Get} cached, {Cold}")} (disk), against the plain Wharf's {Cpu($"local Wharf CPU, {Get}, {Warm}")} and {Cpu($"local Wharf CPU, {Get}, {Cold}")}. " +
-                "Distribution sends the file with sendfile and hashes nothing; the proxy receives every byte, hashes it (SHA-256), writes it twice (to its spool, and to the staged upload that becomes the cached blob) and sends it: on two cores shared by the client, the proxy and the upstream, that CPU is what the first pull waits for.")
-              .AppendLine("- A profile of the proxy during one first pull of this 256 MiB layer (by hand, `perf record -g` at 2,999 Hz on the proxy's pid, 2026-12-06, load average about 14): the two buffered writes of every byte into the page cache (spool and staged upload, `pwrite`, mostly `copy_folio_from_iter_atomic`) 32 % of its samples; SHA-256 (libcrypto) 21–26 %; the socket send to the client 9 %; the socket receive from the upstream 8 %; reads back from the spool (`pread`, the part that no longer was in the 16 × 256 KiB of recent chunks kept in memory) 5 %; scheduling 4 %; sync_file_range, fadvise and the fsync of the staged upload 3 %; the rest (logging, accept, epoll) 13 %. About 1 CPU-second in all under perf.")
-              .AppendLine("- So the plain-GET target is out of reach on this machine: the hash by itself (about 0.2 CPU-s for 256 MiB, one stream hashed in order) is about as long as the whole direct transfer from distribution over loopback (about 0.2 s), and the proxy's other work would have to fit in the hash's shadow on the second core, which the client and the upstream also need. Against a real upstream across a network, slower than this loopback, its link rather than the proxy's CPU would bound the first pull (not measured here). What the proxy could still save is the second write: the spool duplicates the staged upload for every byte while the clients keep pace (the in-memory chunks serve them), so writing the spool only for chunks that leave memory before a slow reader has them would save about half of that 32 %.")
+                "Distribution sends the file with sendfile and hashes nothing; the proxy receives every byte, hashes it (SHA-256), writes it (to the staged upload that becomes the cached blob) and sends it: on two cores shared by the client, the proxy and the upstream, that CPU is what the first pull waits for.")
+              .AppendLine("- A profile of the proxy during one first pull of this 256 MiB layer (by hand, `perf record -g` at 2,999 Hz on the proxy's pid, Wharf 675126c, 2026-12-06, load average about 19; 0.80 s through the proxy, 0.31 s directly at that moment): SHA-256 (libcrypto) 32 % of its samples; the socket send to the client 16 %; the one buffered write of every byte, into the staged upload (`pwrite`), 11 %; the socket receive from the upstream 9 %; scheduling 9 %; copies out of the recent chunks kept in memory (memmove) 4 %; sync_file_range and the fsync before the move into place 2.5 %; reads back from the file (`pread`) 0.4 %; the rest (the garbage collector, the configuration file watcher, spinning) 15 %. About 0.7 CPU-second in all under perf. The same profile of the proxy before 732a046 (a spool file beside the staged upload, copied into it through the storage's disk-paced writer) came to about 0.95 CPU-s, 32 % of it in the two buffered writes.")
+              .AppendLine("- So the plain-GET target is out of reach on this machine: the hash by itself (about 0.2 CPU-s for 256 MiB, one stream hashed in order) is about as long as the whole direct transfer from distribution over loopback (about 0.2 s), and the proxy's other work would have to fit in the hash's shadow on the second core, which the client and the upstream also need. What remains is mostly work a verifying cache cannot skip: one receive, one hash, one write and one send of every byte. Against a real upstream across a network, slower than this loopback, its link rather than the proxy's CPU would bound the first pull (not measured here).")
               .AppendLine();
             return sb.ToString();
         }
