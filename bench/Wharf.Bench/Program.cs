@@ -23,6 +23,11 @@ if (options.Overhead)
     // bench/run --overhead: what metrics and the request log cost; its own part of the report.
     return await OverheadBench.RunAsync(options, runClock, machine, loadBefore);
 }
+if (options.Proxy)
+{
+    // bench/run --proxy: the pull-through cache against pulling directly; its own part of the report.
+    return await ProxyBench.RunAsync(options, runClock, machine, loadBefore);
+}
 
 // The big blob: random bytes in a file that nginx serves and every push reads.
 var www = Path.Combine(options.WorkDir, "www");
@@ -119,13 +124,13 @@ Console.WriteLine(report);
 Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
 if (options.OutFile is not null)
 {
-    // The object-storage, garbage collection and overhead sections come from `bench/run --s3`,
-    // `bench/run --gc` and `bench/run --overhead`: kept as they were, before the analysis.
+    // The object-storage, garbage collection, overhead and pull-through cache sections come from
+    // `bench/run --s3`, `--gc`, `--overhead` and `--proxy`: kept as they were, before the analysis.
     if (File.Exists(options.OutFile))
     {
         var old = await File.ReadAllTextAsync(options.OutFile);
         var analysis = options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null;
-        foreach (var heading in new[] { ObjectStorage.Heading, GcBench.Heading, OverheadBench.Heading })
+        foreach (var heading in new[] { ObjectStorage.Heading, GcBench.Heading, OverheadBench.Heading, ProxyBench.Heading })
         {
             ObjectStorage.Without(old, out var kept, heading);
             if (kept is not null)
