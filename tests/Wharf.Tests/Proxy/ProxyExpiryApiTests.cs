@@ -28,8 +28,10 @@ public sealed class ProxyExpiryApiTests : IAsyncLifetime
     private WharfApiFactory Proxy(string? maxAge = "00:00:01.500") =>
         new([("Proxy:Upstreams:0:Prefix", "up.test"), ("Proxy:Upstreams:0:Url", _upstream.Url.ToString()),
             .. maxAge is null ? Array.Empty<(string, string)>() : [("Proxy:MaxAge", maxAge)],
-            // Garbage collection at once, and often; deletes refused to clients, which expiry ignores.
-            ("Gc:ReviewDelay", "00:00:00"), ("Gc:Interval", "00:00:00.200"), ("Storage:Delete:Enabled", "false")]);
+            // Garbage collection soon, and often (not at once: the local push below would race it,
+            // its blobs unreferenced until its manifest comes); deletes refused to clients, which
+            // expiry ignores.
+            ("Gc:ReviewDelay", "00:00:01"), ("Gc:Interval", "00:00:00.200"), ("Storage:Delete:Enabled", "false")]);
 
     private static WebApplicationFactory<Program> Fast(WharfApiFactory proxy, TimeSpan? flush = null) =>
         proxy.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
