@@ -13,13 +13,21 @@ public sealed partial class PostgreSqlMetadataStore
         // One statement for the batch. Sorted, so that replicas flushing at once lock the rows they
         // share in the same order (no deadlock); GREATEST skips NULL, and a time only moves forward.
         var sorted = pulls.OrderBy(p => p.Repository.Value, StringComparer.Ordinal).ThenBy(p => p.Digest.ToString(), StringComparer.Ordinal).ToArray();
+        // The manifests pulled, and the children an index among them lists (kind 3: a manifest).
         await WriteAsync((connection, _) => ExecuteAsync(connection, """
-            UPDATE manifests m SET pulled_at = GREATEST(m.pulled_at, p.at)
-            FROM (SELECT r.id AS repository_id, u.digest, max(u.at) AS at
-                  FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(repository, digest, at)
-                  JOIN repositories r ON r.name = u.repository
-                  GROUP BY r.id, u.digest) p
-            WHERE m.repository_id = p.repository_id AND m.digest = p.digest
+            WITH pulled AS (
+                SELECT r.id AS repository_id, u.digest, u.at
+                FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(repository, digest, at)
+                JOIN repositories r ON r.name = u.repository),
+            used AS (
+                SELECT repository_id, digest, at FROM pulled
+                UNION ALL
+                SELECT p.repository_id, mr.digest, p.at FROM pulled p
+                JOIN manifests i ON i.repository_id = p.repository_id AND i.digest = p.digest
+                JOIN manifest_references mr ON mr.manifest_id = i.id AND mr.kind = 3)
+            UPDATE manifests m SET pulled_at = GREATEST(m.pulled_at, u.at)
+            FROM (SELECT repository_id, digest, max(at) AS at FROM used GROUP BY repository_id, digest) u
+            WHERE m.repository_id = u.repository_id AND m.digest = u.digest
             """,
             Value(sorted.Select(p => p.Repository.Value).ToArray()), Value(sorted.Select(p => p.Digest.ToString()).ToArray()),
             Value(sorted.Select(p => p.At.ToUniversalTime()).ToArray())), cancellationToken);

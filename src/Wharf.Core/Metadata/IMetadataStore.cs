@@ -190,7 +190,9 @@ public interface IMetadataStore
     // --- Manifest use: what a pull-through cache's expiry (Proxy:MaxAge) goes by ---
 
     /// <summary>Records when manifests were pulled, as a batch: each keeps the later of the time
-    /// given and the one it had. A pull of a manifest the store no longer has is ignored.</summary>
+    /// given and the one it had. A pull of an index counts for the child manifests it lists in the
+    /// repository too: a client that holds an image may ask for its index alone (containerd does).
+    /// A pull of a manifest the store no longer has is ignored.</summary>
     Task RecordManifestPullsAsync(IReadOnlyCollection<ManifestPull> pulls, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="limit"/> manifests of the repositories under

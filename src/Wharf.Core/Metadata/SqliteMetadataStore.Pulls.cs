@@ -13,9 +13,13 @@ public sealed partial class SqliteMetadataStore
         return WriteAsync((connection, transaction) =>
         {
             // Batches from several flushes may arrive out of order: a time only ever moves forward.
+            // The manifest, and the children it lists if it is an index (kind 3: a manifest).
             using var command = Command(connection, transaction, """
                 UPDATE manifests SET pulled_at = MAX(COALESCE(pulled_at, $at), $at)
-                WHERE digest = $digest AND repository_id = (SELECT id FROM repositories WHERE name = $repository)
+                WHERE repository_id = (SELECT id FROM repositories WHERE name = $repository)
+                  AND (digest = $digest OR digest IN (
+                      SELECT mr.digest FROM manifest_references mr JOIN manifests i ON i.id = mr.manifest_id
+                      WHERE i.repository_id = manifests.repository_id AND i.digest = $digest AND mr.kind = 3))
                 """, ("$repository", ""), ("$digest", ""), ("$at", 0L));
             foreach (var pull in pulls)
             {

@@ -1,3 +1,5 @@
+using Wharf.Distribution;
+using Wharf.Manifests;
 using Wharf.Metadata;
 
 namespace Wharf.Core.Tests.Metadata;
@@ -83,6 +85,21 @@ public abstract partial class MetadataStoreContract
         Assert.Equal([Key("up/b", one)], await UnusedAsync("up", DateTimeOffset.UtcNow + Hour));
         Assert.Null(await GetByDigestAsync("up/a", three.Digest));
         Assert.Null(await GetByDigestAsync("up/unknown", one.Digest));
+    }
+
+    [Fact]
+    public async Task RecordManifestPullsAsync_AnIndex_CountsForTheChildrenItListsInItsRepository()
+    {
+        var (listed, unlisted, index) = (Manifest("child-1"), Manifest("child-2"), Manifest("index") with { MediaType = MediaTypes.OciIndex });
+        await PutAsync("up/a", listed);
+        await PutAsync("up/a", unlisted);
+        await PutAsync("up/b", listed);
+        await Store.PutManifestAsync(Repo("up/a"), index, [(listed.Digest, ReferenceKind.Manifest)], ["latest"], Ct);
+
+        await RecordPullAsync("up/a", index, DateTimeOffset.UtcNow + 2 * Hour);
+
+        Assert.Equal([Key("up/a", unlisted), Key("up/b", listed)],
+            [.. (await UnusedAsync("up", DateTimeOffset.UtcNow + Hour)).Order(StringComparer.Ordinal)]);
     }
 
     [Fact]
