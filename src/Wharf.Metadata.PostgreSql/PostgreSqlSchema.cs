@@ -131,5 +131,10 @@ internal static class PostgreSqlSchema
         );
         CREATE INDEX event_outbox_due ON event_outbox(destination, next_attempt_at, sequence);
         """,
+        // 6: when each manifest was last pulled, as SQLite's migration 6 (Proxy:MaxAge). Nullable
+        // without a default: added without rewriting the table.
+        """
+        ALTER TABLE manifests ADD COLUMN pulled_at timestamptz;
+        """,
     ];
 }

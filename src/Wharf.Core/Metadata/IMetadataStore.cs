@@ -187,6 +187,21 @@ public interface IMetadataStore
     /// <summary>Makes claimed events due again after <paramref name="delay"/> (a failed delivery).</summary>
     Task RetryEventsAsync(IReadOnlyCollection<long> sequences, TimeSpan delay, CancellationToken cancellationToken);
 
+    // --- Manifest use: what a pull-through cache's expiry (Proxy:MaxAge) goes by ---
+
+    /// <summary>Records when manifests were pulled, as a batch: each keeps the later of the time
+    /// given and the one it had. A pull of an index counts for the child manifests it lists in the
+    /// repository too: a client that holds an image may ask for its index alone (containerd does).
+    /// A pull of a manifest the store no longer has is ignored.</summary>
+    Task RecordManifestPullsAsync(IReadOnlyCollection<ManifestPull> pulls, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> manifests of the repositories under
+    /// <paramref name="prefix"/> (names that start with it and a <c>/</c>; every repository when it
+    /// is empty) last used before <paramref name="cutoff"/>, where used means pulled (as recorded)
+    /// or stored, whichever is later; ordered by repository name, then digest, and starting after
+    /// <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<ManifestKey>> ListManifestsUnusedSinceAsync(string prefix, DateTimeOffset cutoff, ManifestKey? after, int limit, CancellationToken cancellationToken);
+
     // --- Accounting ---
 
     /// <summary>How many repositories, blobs, links, manifests and tags the store holds.</summary>
@@ -203,6 +218,12 @@ public sealed record ManifestRecord(Digest Digest, string MediaType, long Size)
     public string? ArtifactType { get; init; }
     public string? AnnotationsJson { get; init; }
 }
+
+/// <summary>A manifest of a repository.</summary>
+public sealed record ManifestKey(RepositoryName Repository, Digest Digest);
+
+/// <summary>A manifest of a repository, pulled at <see cref="At"/>.</summary>
+public sealed record ManifestPull(RepositoryName Repository, Digest Digest, DateTimeOffset At);
 
 /// <summary>An upload in progress; its bytes so far are at <see cref="StoragePaths.UploadData"/>.</summary>
 public sealed record UploadSession(UploadId Id, RepositoryName Repository, DateTimeOffset StartedAt);

@@ -267,6 +267,18 @@ public sealed class InstrumentedMetadataStore(IMetadataStore inner) : IMetadataS
         await inner.RetryEventsAsync(sequences, delay, cancellationToken);
     }
 
+    public async Task RecordManifestPullsAsync(IReadOnlyCollection<ManifestPull> pulls, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("RecordManifestPulls");
+        await inner.RecordManifestPullsAsync(pulls, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ManifestKey>> ListManifestsUnusedSinceAsync(string prefix, DateTimeOffset cutoff, ManifestKey? after, int limit, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("ListManifestsUnusedSince");
+        return await inner.ListManifestsUnusedSinceAsync(prefix, cutoff, after, limit, cancellationToken);
+    }
+
     private static WharfTelemetry.OperationScope Begin(string operation) =>
         WharfTelemetry.Begin(WharfTelemetry.MetadataDuration, "metadata", operation);
 }

@@ -117,5 +117,10 @@ internal static class SqliteSchema
         );
         CREATE INDEX event_outbox_due ON event_outbox(destination, next_attempt_at, sequence);
         """,
+        // 6: when each manifest was last pulled (through a pull-through cache), so that cached
+        // images nobody pulls any more can expire (Proxy:MaxAge); null until a pull is recorded.
+        """
+        ALTER TABLE manifests ADD COLUMN pulled_at INTEGER;
+        """,
     ];
 }

@@ -215,6 +215,21 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             : new RegistryEvent(EventActions.Delete, EventTargetKind.Tag, repository, null, Tag: reference.TagName));
     }
 
+    /// <summary>Evicts a manifest from a pull-through cache that nobody pulled for long enough:
+    /// as a delete by digest (its tags go with it, what it held is left to garbage collection), but
+    /// whatever the deletion policy says, since the upstream still has it. Records no event, as
+    /// fetching it recorded none. False when it was not there (any more).</summary>
+    public async Task<bool> ExpireAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
+    {
+        var deleted = await metadata.DeleteManifestAsync(repository, digest, cancellationToken);
+        if (deleted)
+        {
+            cache.Invalidate(repository);
+            await changes.PublishAsync(new RepositoryChange(repository), CancellationToken.None);
+        }
+        return deleted;
+    }
+
     /// <summary>Checks that what the manifest needs is in the repository, and returns it, for the
     /// store to check again when it records the manifest.</summary>
     private async Task<(List<Digest> Blobs, List<Digest> Manifests)> EnsureReferencesExistAsync(RepositoryName repository, ParsedManifest manifest, CancellationToken cancellationToken)

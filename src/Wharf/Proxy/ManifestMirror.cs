@@ -13,8 +13,9 @@ namespace Wharf.Proxy;
 /// as cached while the upstream's tag TTL lasts; after it, one HEAD to the upstream decides (same
 /// digest: trusted for another TTL; another digest: fetched). When the upstream cannot be reached,
 /// a cached tag is still served, with a Warning; an uncached one is a 404 naming the upstream.
+/// Every manifest served is recorded as pulled (<see cref="ManifestPulls"/>, for Proxy:MaxAge).
 /// </summary>
-internal sealed class ManifestMirror(ManifestService manifests, TimeProvider time)
+internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pulls, TimeProvider time)
 {
     /// <summary>What the proxy asks upstreams for: every manifest type the registry stores, so
     /// what is cached does not depend on which client happened to pull first.</summary>
@@ -33,17 +34,20 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
             if (await FindLocalAsync(repository, reference, cancellationToken) is not null)
             {
                 ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Hit);
+                pulls.Record(repository.Local, digest);
                 return null;
             }
             await CoalescedAsync($"{repository.Local}@{digest}", () => FetchByDigestAsync(repository, digest), cancellationToken);
+            pulls.Record(repository.Local, digest);
             return null;
         }
         var tag = reference.TagName!;
         var key = $"{repository.Local}:{tag}";
         if (_tagCheckedAt.TryGetValue(key, out var checkedAt) && time.GetElapsedTime(checkedAt) < repository.Upstream.Options.TagTtl
-            && await FindLocalAsync(repository, reference, cancellationToken) is not null)
+            && await FindLocalAsync(repository, reference, cancellationToken) is { } cached)
         {
             ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Hit);
+            pulls.Record(repository.Local, cached.Digest);
             return null;
         }
         return await CoalescedAsync(key, () => RefreshTagAsync(repository, tag, key), cancellationToken);
@@ -108,10 +112,12 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
                 {
                     _tagCheckedAt[key] = started;
                     ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Hit);
+                    // Once for every client that waited on this refresh: they pulled at one moment.
+                    pulls.Record(repository.Local, local.Digest);
                     return null;
                 }
             }
-            await FetchAsync(repository, tag, expected: null, tag);
+            pulls.Record(repository.Local, await FetchAsync(repository, tag, expected: null, tag));
             _tagCheckedAt[key] = started;
             ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Miss);
             return null;
@@ -120,6 +126,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         {
             // A stale tag is better than an outage; RFC 9111's code 110 says "stale".
             ProxyMetrics.Served(repository.Upstream, "manifest", ProxyMetrics.Stale);
+            pulls.Record(repository.Local, local.Digest);
             return StaleWarning($"{e.Message}; serving the cached {tag}");
         }
         catch (UpstreamUnavailableException e)
@@ -129,7 +136,8 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         }
     }
 
-    private async Task FetchAsync(ProxiedRepository repository, string reference, Digest? expected, string? tag)
+    /// <returns>The digest of the manifest stored.</returns>
+    private async Task<Digest> FetchAsync(ProxiedRepository repository, string reference, Digest? expected, string? tag)
     {
         using var response = await repository.Upstream.SendAsync(HttpMethod.Get, repository.Remote, $"manifests/{reference}", ManifestTypes, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
         EnsureFound(repository, response, $"manifest {reference}");
@@ -138,9 +146,10 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
         // The upstream's own digest is checked when it sends one (a tag pull); a digest pull is
         // checked against the digest asked for.
         var claimed = expected ?? UpstreamDigest(response);
+        ManifestRecord stored;
         try
         {
-            await manifests.StoreFetchedAsync(repository.Local, bytes, contentType, claimed, tag, CancellationToken.None);
+            stored = await manifests.StoreFetchedAsync(repository.Local, bytes, contentType, claimed, tag, CancellationToken.None);
         }
         catch (RegistryException e) when (e.Code is ErrorCode.ManifestInvalid or ErrorCode.ManifestUnknown)
         {
@@ -148,6 +157,7 @@ internal sealed class ManifestMirror(ManifestService manifests, TimeProvider tim
             throw ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"upstream {repository.Upstream.Name} sent an unusable manifest for {reference}: {e.Detail}");
         }
         ProxyMetrics.UpstreamBytes(repository.Upstream, bytes.Length);
+        return stored.Digest;
     }
 
     /// <summary>A 404 is the upstream's answer (the manifest is not there), passed on as such;

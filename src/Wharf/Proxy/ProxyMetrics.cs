@@ -21,6 +21,12 @@ internal static class ProxyMetrics
     private static readonly Counter<long> Errors = WharfTelemetry.Meter.CreateCounter<long>(
         "wharf.proxy.upstream.errors", description: "Failed upstream fetches, by upstream and reason");
 
+    private static readonly Counter<long> ExpiredManifests = WharfTelemetry.Meter.CreateCounter<long>(
+        "wharf.proxy.expired", description: "Cached manifests deleted because nobody pulled them for Proxy:MaxAge, by upstream");
+
+    public static void Expired(UpstreamRegistry upstream) =>
+        ExpiredManifests.Add(1, new KeyValuePair<string, object?>("upstream", upstream.Name));
+
     public static void Served(UpstreamRegistry upstream, string kind, string result) =>
         Requests.Add(1, new("upstream", upstream.Name), new("kind", kind), new("result", result));
 

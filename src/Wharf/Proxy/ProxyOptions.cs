@@ -23,6 +23,10 @@ public sealed class ProxyOptions
     /// Put it on a disk, not a RAM-backed tmpfs, when large blobs are proxied.</summary>
     public string? SpoolDirectory { get; set; }
 
+    /// <summary>How long a cached manifest may go unpulled before it is deleted (with its tags),
+    /// after which garbage collection frees the blobs nothing else uses. Unset: kept for ever.</summary>
+    public TimeSpan? MaxAge { get; set; }
+
     public bool Enabled => Upstreams.Count > 0;
 
     public IEnumerable<string> Validate()
@@ -34,6 +38,10 @@ public sealed class ProxyOptions
         if (ResponseTimeout <= TimeSpan.Zero)
         {
             yield return "Proxy:ResponseTimeout must be positive";
+        }
+        if (MaxAge <= TimeSpan.Zero)
+        {
+            yield return "Proxy:MaxAge must be positive (or unset: cached images are kept)";
         }
         if (SpoolDirectory is { Length: > 0 } spool && !Directory.Exists(spool))
         {

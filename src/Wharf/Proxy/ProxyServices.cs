@@ -17,6 +17,12 @@ public static class ProxyServices
         services.AddSingleton<PullThrough>();
         services.AddSingleton<ManifestMirror>();
         services.AddSingleton<BlobFetches>();
+        // Housekeeping (Proxy:MaxAge): pulls are recorded whether or not it is set, so that turning
+        // it on goes by real use; the expiry itself does nothing without it.
+        services.AddSingleton(sp => ProxyExpiryTiming.For(sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxAge));
+        services.AddSingleton<ManifestPulls>();
+        services.AddHostedService(sp => sp.GetRequiredService<ManifestPulls>());
+        services.AddHostedService<ProxyExpiry>();
         return services;
     }
 }
