@@ -41,12 +41,25 @@ internal static class ProxyEndpoints
     private static async Task GetManifestAsync(HttpContext context, RegistryRoute route, ProxiedRepository proxied)
     {
         var reference = ManifestEndpoints.LookupReference(proxied.Local, route.Argument);
-        var warning = await context.RequestServices.GetRequiredService<ManifestMirror>().EnsureAsync(proxied, reference, context.RequestAborted);
-        if (warning is not null)
+        var mirror = context.RequestServices.GetRequiredService<ManifestMirror>();
+        for (var attempt = 1; ; attempt++)
         {
-            context.Response.Headers.Warning = warning;
+            var warning = await mirror.EnsureAsync(proxied, reference, context.RequestAborted);
+            if (warning is not null)
+            {
+                context.Response.Headers.Warning = warning;
+            }
+            try
+            {
+                await ManifestEndpoints.GetAsync(context, route.Name, route.Argument);
+                return;
+            }
+            catch (RegistryException e) when (e.Code == ErrorCode.ManifestUnknown && attempt == 1 && !context.Response.HasStarted)
+            {
+                // Expired (Proxy:MaxAge) or deleted between the check and the read: fetched again.
+                context.Response.Headers.Remove("Warning");
+            }
         }
-        await ManifestEndpoints.GetAsync(context, route.Name, route.Argument);
     }
 
     private static async Task GetBlobAsync(HttpContext context, RegistryRoute route, ProxiedRepository proxied)
