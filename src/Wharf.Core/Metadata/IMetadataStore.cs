@@ -202,6 +202,23 @@ public interface IMetadataStore
     /// <paramref name="after"/>.</summary>
     Task<IReadOnlyList<ManifestKey>> ListManifestsUnusedSinceAsync(string prefix, DateTimeOffset cutoff, ManifestKey? after, int limit, CancellationToken cancellationToken);
 
+    // --- Listings for the web UI ---
+
+    /// <summary>Names of the repositories whose name contains <paramref name="contains"/> (lower
+    /// case; every one when empty), in lexical order after <paramref name="last"/>, up to
+    /// <paramref name="limit"/>.</summary>
+    Task<Page<string>> ListRepositoriesContainingAsync(string contains, int limit, string? last, CancellationToken cancellationToken);
+
+    /// <summary>Tag count, size and last push of each of the repositories named, in lexical order;
+    /// names the store does not know are left out.</summary>
+    Task<IReadOnlyList<RepositorySummary>> GetRepositorySummariesAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken);
+
+    /// <summary>The repository's tags whose name contains <paramref name="contains"/> (ignoring
+    /// ASCII case; every one when empty), in <paramref name="order"/> after the tag
+    /// <paramref name="last"/>, up to <paramref name="limit"/>; null when the repository is unknown.
+    /// In date order a <paramref name="last"/> that is no longer a tag ends the listing.</summary>
+    Task<Page<TagSummary>?> ListTagSummariesAsync(RepositoryName repository, string contains, TagOrder order, int limit, string? last, CancellationToken cancellationToken);
+
     // --- Accounting ---
 
     /// <summary>How many repositories, blobs, links, manifests and tags the store holds.</summary>

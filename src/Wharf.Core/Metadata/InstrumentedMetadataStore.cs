@@ -279,6 +279,24 @@ public sealed class InstrumentedMetadataStore(IMetadataStore inner) : IMetadataS
         return await inner.ListManifestsUnusedSinceAsync(prefix, cutoff, after, limit, cancellationToken);
     }
 
+    public async Task<Page<string>> ListRepositoriesContainingAsync(string contains, int limit, string? last, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("ListRepositoriesContaining");
+        return await inner.ListRepositoriesContainingAsync(contains, limit, last, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RepositorySummary>> GetRepositorySummariesAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("GetRepositorySummaries");
+        return await inner.GetRepositorySummariesAsync(names, cancellationToken);
+    }
+
+    public async Task<Page<TagSummary>?> ListTagSummariesAsync(RepositoryName repository, string contains, TagOrder order, int limit, string? last, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("ListTagSummaries");
+        return await inner.ListTagSummariesAsync(repository, contains, order, limit, last, cancellationToken);
+    }
+
     private static WharfTelemetry.OperationScope Begin(string operation) =>
         WharfTelemetry.Begin(WharfTelemetry.MetadataDuration, "metadata", operation);
 }
