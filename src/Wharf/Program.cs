@@ -13,6 +13,7 @@ using Wharf.Observability;
 using Wharf.Operations;
 using Wharf.Proxy;
 using Wharf.Server;
+using Wharf.Ui;
 
 // `wharf import <root>` adopts a registry:2 data directory, `wharf metadata copy` moves an SQLite
 // store into PostgreSQL, `wharf migrate` brings the metadata schema up to date, `wharf gc` collects
@@ -112,6 +113,7 @@ app.MapTokenService();
 app.MapWharfHealthChecks();
 app.MapGcEndpoints();
 app.MapReadOnlyEndpoints();
+app.MapUiApiEndpoints();
 app.MapRegistryApi();
 app.Run();
 return 0;
