@@ -60,14 +60,14 @@ public sealed partial class PostgreSqlMetadataStore
             }
         }
         // By name: a range of the primary key (repository_id, name). By date: the repository's tags
-        // are read and sorted. The date cursor is the last tag's time, looked up again: a tag that
-        // is gone gives NULL, which matches nothing.
+        // are read and sorted (top-N). The date cursor is the last tag's time, looked up again: a tag
+        // that is gone gives NULL, which matches nothing. The lookup names the repository by $1, not
+        // r.id, so that it is not correlated and runs once (an InitPlan), not once per tag.
+        const string lastAt = "(SELECT c.updated_at FROM tags c JOIN repositories cr ON cr.id = c.repository_id WHERE cr.name = $1 AND c.name = $3)";
         var (resume, orderBy) = order switch
         {
-            TagOrder.Date => (last is null ? "" : """
-                AND (t.updated_at < (SELECT updated_at FROM tags WHERE repository_id = r.id AND name = $3)
-                    OR (t.updated_at = (SELECT updated_at FROM tags WHERE repository_id = r.id AND name = $3) AND t.name > $3))
-                """, "t.updated_at DESC, t.name"),
+            TagOrder.Date => (last is null ? "" : $"AND (t.updated_at < {lastAt} OR (t.updated_at = {lastAt} AND t.name > $3))",
+                "t.updated_at DESC, t.name"),
             _ => ("AND t.name > $3", "t.name"),
         };
         await using var command = Command($"""
