@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Wharf.Distribution;
 
@@ -14,6 +15,51 @@ public static class ManifestParser
     public const int MaxManifestBytes = 4 * 1024 * 1024;
 
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    /// <summary>Reads a manifest body of at most <see cref="MaxManifestBytes"/> (a pushed one, or one
+    /// fetched from an upstream): a body that claims no length is still never buffered past it.</summary>
+    public static async Task<byte[]> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            var filled = 0;
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    if (buffer.Length > MaxManifestBytes)
+                    {
+                        throw TooLarge();
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxManifestBytes + 1));
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+                filled += read;
+                if (filled > MaxManifestBytes)
+                {
+                    throw TooLarge();
+                }
+            }
+            return buffer.AsSpan(0, filled).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Distribution spec: a registry may refuse a large manifest, with 413.
+    public static RegistryException TooLarge() =>
+        new(ErrorCode.ManifestInvalid, $"manifest is larger than {MaxManifestBytes} bytes", status: 413);
+
 
     /// <param name="contentType">The request's Content-Type, parameters allowed; may be null.</param>
     public static ParsedManifest Parse(ReadOnlyMemory<byte> body, string? contentType)

@@ -76,9 +76,9 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var tags = TagsToSet(reference, tagParameters);
         if (contentLength > ManifestParser.MaxManifestBytes)
         {
-            throw TooLarge();
+            throw ManifestParser.TooLarge();
         }
-        var bytes = await ReadBoundedAsync(body, cancellationToken);
+        var bytes = await ManifestParser.ReadBoundedAsync(body, cancellationToken);
 
         var digest = DigestOf(bytes, reference.Digest?.Algorithm ?? Digest.Sha256);
         if (reference.Digest is { } claimed && claimed != digest)
@@ -280,46 +280,4 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         }
     }
 
-    // Reads at most MaxManifestBytes: a body that claims no length is still never buffered past it.
-    private static async Task<byte[]> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            var filled = 0;
-            while (true)
-            {
-                if (filled == buffer.Length)
-                {
-                    if (buffer.Length > ManifestParser.MaxManifestBytes)
-                    {
-                        throw TooLarge();
-                    }
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, ManifestParser.MaxManifestBytes + 1));
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-                var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-                filled += read;
-                if (filled > ManifestParser.MaxManifestBytes)
-                {
-                    throw TooLarge();
-                }
-            }
-            return buffer.AsSpan(0, filled).ToArray();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    // Distribution spec: a registry may refuse a large manifest, with 413.
-    private static RegistryException TooLarge() =>
-        new(ErrorCode.ManifestInvalid, $"manifest is larger than {ManifestParser.MaxManifestBytes} bytes", status: 413);
 }

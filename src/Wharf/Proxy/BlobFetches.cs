@@ -63,15 +63,7 @@ internal sealed partial class BlobFetches(IBlobStorage storage, UploadService up
         try
         {
             response = await upstream.SendAsync(HttpMethod.Get, repository.Remote, $"blobs/{digest}", null, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                throw ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not in {repository.Remote} on upstream {upstream.Name}");
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                ProxyMetrics.UpstreamError(upstream, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                throw new UpstreamUnavailableException(upstream.Name, UpstreamUnavailableException.Answered(response));
-            }
+            upstream.EnsureFound(response, () => ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not in {repository.Remote} on upstream {upstream.Name}"));
             var length = response.Content.Headers.ContentLength;
             var staged = StoragePaths.UploadData(repository.Local, id);
             var spool = await OpenLocalStagingAsync(staged);

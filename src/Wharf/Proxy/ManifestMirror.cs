@@ -107,7 +107,7 @@ internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pu
             if (local is not null)
             {
                 using var head = await repository.Upstream.SendAsync(HttpMethod.Head, repository.Remote, $"manifests/{tag}", ManifestTypes, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
-                EnsureFound(repository, head, $"manifest {tag}");
+                repository.Upstream.EnsureFound(head, () => NotUpstream(repository, tag));
                 if (UpstreamDigest(head) == local.Digest)
                 {
                     _tagCheckedAt[key] = started;
@@ -140,7 +140,7 @@ internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pu
     private async Task<Digest> FetchAsync(ProxiedRepository repository, string reference, Digest? expected, string? tag)
     {
         using var response = await repository.Upstream.SendAsync(HttpMethod.Get, repository.Remote, $"manifests/{reference}", ManifestTypes, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
-        EnsureFound(repository, response, $"manifest {reference}");
+        repository.Upstream.EnsureFound(response, () => NotUpstream(repository, reference));
         var bytes = await ReadBoundedAsync(repository.Upstream, response);
         var contentType = response.Content.Headers.ContentType?.MediaType;
         // The upstream's own digest is checked when it sends one (a tag pull); a digest pull is
@@ -160,21 +160,8 @@ internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pu
         return stored.Digest;
     }
 
-    /// <summary>A 404 is the upstream's answer (the manifest is not there), passed on as such;
-    /// any other failure means the upstream cannot serve it now.</summary>
-    private static void EnsureFound(ProxiedRepository repository, HttpResponseMessage response, string what)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"{what} is not in {repository.Remote} on upstream {repository.Upstream.Name}");
-        }
-        ProxyMetrics.UpstreamError(repository.Upstream, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        throw new UpstreamUnavailableException(repository.Upstream.Name, UpstreamUnavailableException.Answered(response));
-    }
+    private static RegistryException NotUpstream(ProxiedRepository repository, string reference) =>
+        ProxyErrors.Explained(ErrorCode.ManifestUnknown, $"manifest {reference} is not in {repository.Remote} on upstream {repository.Upstream.Name}");
 
     /// <summary>A <c>Warning</c> value (RFC 9111 code 110, "response is stale") with the reason as
     /// its text, reduced to what a quoted header string may hold.</summary>
@@ -184,27 +171,21 @@ internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pu
     internal static Digest? UpstreamDigest(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var digest) ? digest : null;
 
+    /// <summary>An upstream's manifest (or referrers index), bounded like a pushed one.</summary>
     internal static async Task<byte[]> ReadBoundedAsync(UpstreamRegistry upstream, HttpResponseMessage response)
     {
-        if (response.Content.Headers.ContentLength > ManifestParser.MaxManifestBytes)
-        {
-            throw new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
-        }
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync();
-            using var buffer = new MemoryStream();
-            var chunk = new byte[64 * 1024];
-            int read;
-            while ((read = await body.ReadAsync(chunk)) > 0)
+            if (response.Content.Headers.ContentLength > ManifestParser.MaxManifestBytes)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > ManifestParser.MaxManifestBytes)
-                {
-                    throw new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
-                }
+                throw ManifestParser.TooLarge();
             }
-            return buffer.ToArray();
+            await using var body = await response.Content.ReadAsStreamAsync();
+            return await ManifestParser.ReadBoundedAsync(body, CancellationToken.None);
+        }
+        catch (RegistryException)
+        {
+            throw new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {

@@ -137,13 +137,10 @@ internal static class ProxyEndpoints
         try
         {
             using var response = await proxied.Upstream.SendAsync(HttpMethod.Head, proxied.Remote, $"blobs/{digest}", null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            proxied.Upstream.EnsureFound(response, () => ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not in {proxied.Remote} on upstream {proxied.Upstream.Name}"));
+            if (response.Content.Headers.ContentLength is not { } size)
             {
-                throw ProxyErrors.Explained(ErrorCode.BlobUnknown, $"blob {digest} is not in {proxied.Remote} on upstream {proxied.Upstream.Name}");
-            }
-            if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength is not { } size)
-            {
-                throw new UpstreamUnavailableException(proxied.Upstream.Name, response.IsSuccessStatusCode ? "answered without the blob's length" : UpstreamUnavailableException.Answered(response));
+                throw new UpstreamUnavailableException(proxied.Upstream.Name, "answered without the blob's length");
             }
             return size;
         }
@@ -169,14 +166,7 @@ internal static class ProxyEndpoints
         try
         {
             using var response = await proxied.Upstream.SendAsync(HttpMethod.Get, proxied.Remote, "tags/list" + query, null, HttpCompletionOption.ResponseContentRead, context.RequestAborted);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                throw ProxyErrors.Explained(ErrorCode.NameUnknown, $"repository {proxied.Remote} is not on upstream {proxied.Upstream.Name}");
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new UpstreamUnavailableException(proxied.Upstream.Name, UpstreamUnavailableException.Answered(response));
-            }
+            proxied.Upstream.EnsureFound(response, () => ProxyErrors.Explained(ErrorCode.NameUnknown, $"repository {proxied.Remote} is not on upstream {proxied.Upstream.Name}"));
             tags = await ReadTagsAsync(proxied, response, context.RequestAborted);
             hasMore = response.Headers.Contains("Link");
         }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Wharf.Distribution;
 
 namespace Wharf.Proxy;
 
@@ -130,6 +131,23 @@ internal sealed class UpstreamRegistry : IDisposable
         {
             throw new UpstreamUnavailableException(Name, "is unreachable: " + (e.InnerException?.Message ?? e.Message));
         }
+    }
+
+    /// <summary>Passes a success; a 404 is the upstream's answer that it has no such thing
+    /// (<paramref name="notFound"/>, passed on to the client as such); any other status means the
+    /// upstream cannot serve it now (counted, and thrown as <see cref="UpstreamUnavailableException"/>).</summary>
+    public void EnsureFound(HttpResponseMessage response, Func<RegistryException> notFound)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw notFound();
+        }
+        ProxyMetrics.UpstreamError(this, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        throw new UpstreamUnavailableException(Name, UpstreamUnavailableException.Answered(response));
     }
 
     private static bool TrustedBy(X509Certificate2Collection authorities, X509Certificate? certificate, SslPolicyErrors errors)
