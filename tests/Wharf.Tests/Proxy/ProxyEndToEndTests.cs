@@ -30,6 +30,15 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
 
     // ---- 1. by prefix, from both kinds of upstream, with both clients ----
 
+    /// <summary>The layout's image "a" to upstream A (distribution) and "b" to upstream B (the
+    /// token-service Wharf, as bob), digests preserved.</summary>
+    private async Task PushToBothUpstreamsAsync(Skopeo skopeo, OciLayout layout, string referenceInA, string referenceInB)
+    {
+        (await skopeo.CopyAsync($"oci:{layout.Root}:a", $"docker://{A.HostPort}/{referenceInA}", "--preserve-digests")).EnsureSuccess();
+        (await PushWithCredentialsAsync(skopeo, $"oci:{layout.Root}:b", $"docker://{B.HostPort}/{referenceInB}",
+            $"{ProxyUpstreamsFixture.Bob}:{ProxyUpstreamsFixture.BobPassword}")).EnsureSuccess(B);
+    }
+
     [Fact]
     public async Task PullByPrefix_SkopeoAndPodman_FromDistributionAndTokenServiceWharf_BytesIdenticalToUpstream()
     {
@@ -37,9 +46,7 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
         var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         var imageA = layout.AddImage("a", layerCount: 3, seed: 1311);
         var imageB = layout.AddImage("b", layerCount: 2, seed: 1312);
-        (await skopeo.CopyAsync($"oci:{layout.Root}:a", $"docker://{A.HostPort}/lib/app-a:v1", "--preserve-digests")).EnsureSuccess();
-        (await PushWithCredentialsAsync(skopeo, $"oci:{layout.Root}:b", $"docker://{B.HostPort}/team/app-b:v1",
-            $"{ProxyUpstreamsFixture.Bob}:{ProxyUpstreamsFixture.BobPassword}")).EnsureSuccess(B);
+        await PushToBothUpstreamsAsync(skopeo, layout, "lib/app-a:v1", "team/app-b:v1");
 
         // What each upstream itself serves: the reference the proxy must match byte for byte.
         var rawA = (await skopeo.InspectRawAsync($"docker://{A.HostPort}/lib/app-a:v1")).EnsureSuccess().StdOutBytes;
@@ -262,9 +269,7 @@ public sealed class ProxyEndToEndTests(ProxyUpstreamsFixture upstreams, ITestOut
         var layout = OciLayout.Create(Path.Combine(WorkDir, "layout"));
         var imageA = layout.AddImage("a", layerCount: 1, seed: 1316);
         var imageB = layout.AddImage("b", layerCount: 1, seed: 1320);
-        (await skopeo.CopyAsync($"oci:{layout.Root}:a", $"docker://{A.HostPort}/acl/app:v1", "--preserve-digests")).EnsureSuccess();
-        (await PushWithCredentialsAsync(skopeo, $"oci:{layout.Root}:b", $"docker://{B.HostPort}/team/acl:v1",
-            $"{ProxyUpstreamsFixture.Bob}:{ProxyUpstreamsFixture.BobPassword}")).EnsureSuccess(B);
+        await PushToBothUpstreamsAsync(skopeo, layout, "acl/app:v1", "team/acl:v1");
 
         // The proxy has sign-in of its own (the token service, the example's users): anyone may pull
         // a.test/**, only alice may pull b.test/**.
