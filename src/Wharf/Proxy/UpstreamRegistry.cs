@@ -112,8 +112,19 @@ internal sealed class UpstreamRegistry : IDisposable
 
     /// <summary>One request, its connection and headers bounded by the configured timeouts;
     /// failures to reach the upstream are reported as such, not as the client's cancellation.</summary>
+    /// <summary>How long an upstream that could not be reached is not asked again: pulls meanwhile
+    /// get the cached copy (or the failure) at once instead of each waiting out the timeouts.</summary>
+    internal static readonly TimeSpan RetryUnreachableAfter = TimeSpan.FromSeconds(5);
+
+    private long _unreachableUntil;
+    private string _unreachableReason = "";
+
     internal async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
+        if (Environment.TickCount64 < Volatile.Read(ref _unreachableUntil))
+        {
+            throw new UpstreamUnavailableException(Name, $"{_unreachableReason} (tried less than {RetryUnreachableAfter.TotalSeconds:0} s ago)");
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_responseTimeout);
         try
@@ -123,14 +134,21 @@ internal sealed class UpstreamRegistry : IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // The handler's connect timeout cancels too, before the answer's timeout has run out.
-            throw new UpstreamUnavailableException(Name, timeout.IsCancellationRequested
+            throw Unreachable(timeout.IsCancellationRequested
                 ? $"did not answer within {_responseTimeout.TotalSeconds:0} s"
                 : $"is unreachable: no connection within {_connectTimeout.TotalSeconds:0.#} s");
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamUnavailableException(Name, "is unreachable: " + (e.InnerException?.Message ?? e.Message));
+            throw Unreachable("is unreachable: " + (e.InnerException?.Message ?? e.Message));
         }
+    }
+
+    private UpstreamUnavailableException Unreachable(string reason)
+    {
+        _unreachableReason = reason;
+        Volatile.Write(ref _unreachableUntil, Environment.TickCount64 + (long)RetryUnreachableAfter.TotalMilliseconds);
+        return new UpstreamUnavailableException(Name, reason);
     }
 
     /// <summary>Passes a success; a 404 is the upstream's answer that it has no such thing

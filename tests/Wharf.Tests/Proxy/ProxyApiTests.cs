@@ -220,6 +220,28 @@ public sealed class ProxyApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpstreamThatDoesNotAnswer_IsNotWaitedForAgainByEveryPull()
+    {
+        using var hole = await BlackHoleListener.StartAsync();
+        using var proxy = new WharfApiFactory(("Proxy:Upstreams:0:Prefix", "hole.test"), ("Proxy:Upstreams:0:Url", $"http://{hole.HostPort}"),
+            ("Proxy:ConnectTimeout", "00:00:01"));
+        var http = proxy.CreateClient();
+
+        var first = Stopwatch.StartNew();
+        using var waited = await GetManifestAsync(http, "hole.test/library/app", "1.0");
+        var firstTook = first.Elapsed;
+        var second = Stopwatch.StartNew();
+        using var atOnce = await GetManifestAsync(http, "hole.test/library/other", "1.0");
+        var secondTook = second.Elapsed;
+
+        await RegistryClient.AssertErrorAsync(waited, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        await RegistryClient.AssertErrorAsync(atOnce, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        Assert.True(firstTook >= TimeSpan.FromSeconds(0.9), $"the first pull did not wait for the connect timeout ({firstTook})");
+        Assert.True(secondTook < TimeSpan.FromSeconds(0.5), $"the second pull waited {secondTook} for an upstream known to be unreachable");
+        Assert.Contains("tried less than", await atOnce.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenFlow_TheProxySignsInWithItsCredentials_WithoutThemTheUpstreamsRefusalIsNamed()
     {
         var image = _upstream.AddImage("private/app", "1.0", Layer(2000, 11));
