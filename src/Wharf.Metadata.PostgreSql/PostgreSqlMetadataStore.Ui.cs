@@ -92,6 +92,25 @@ public sealed partial class PostgreSqlMetadataStore
         return ToSummaryPage(items, limit);
     }
 
+    public async Task<IReadOnlyList<string>> ListTagsOfManifestAsync(RepositoryName repository, Digest digest, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT t.name FROM repositories r
+            JOIN manifests m ON m.repository_id = r.id AND m.digest = $2
+            JOIN tags t ON t.manifest_id = m.id
+            WHERE r.name = $1
+            ORDER BY t.name
+            LIMIT $3
+            """, Text(repository.Value), Text(digest.ToString()), QueryLimit(limit - 1));
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            names.Add(reader.GetString(0));
+        }
+        return names;
+    }
+
     private static Page<T> ToSummaryPage<T>(List<T> items, int limit)
     {
         var hasMore = items.Count > limit;

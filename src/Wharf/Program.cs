@@ -73,6 +73,7 @@ builder.Services.AddWharf(builder.Configuration);
 builder.Services.AddWharfAuth(builder.Configuration);
 builder.Services.AddWharfNotifications(builder.Configuration);
 builder.Services.AddWharfProxy(builder.Configuration);
+builder.Services.AddWharfUi(builder.Configuration);
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 
 var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
@@ -113,7 +114,7 @@ app.MapTokenService();
 app.MapWharfHealthChecks();
 app.MapGcEndpoints();
 app.MapReadOnlyEndpoints();
-app.MapUiApiEndpoints();
+app.MapWharfUi();
 app.MapRegistryApi();
 app.Run();
 return 0;

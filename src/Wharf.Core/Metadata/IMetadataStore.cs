@@ -219,6 +219,10 @@ public interface IMetadataStore
     /// In date order a <paramref name="last"/> that is no longer a tag ends the listing.</summary>
     Task<Page<TagSummary>?> ListTagSummariesAsync(RepositoryName repository, string contains, TagOrder order, int limit, string? last, CancellationToken cancellationToken);
 
+    /// <summary>The names of the repository's tags that point at <paramref name="digest"/>, in
+    /// lexical order, up to <paramref name="limit"/>; none when the manifest is not there.</summary>
+    Task<IReadOnlyList<string>> ListTagsOfManifestAsync(RepositoryName repository, Digest digest, int limit, CancellationToken cancellationToken);
+
     // --- Accounting ---
 
     /// <summary>How many repositories, blobs, links, manifests and tags the store holds.</summary>

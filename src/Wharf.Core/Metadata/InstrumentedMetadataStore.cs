@@ -297,6 +297,12 @@ public sealed class InstrumentedMetadataStore(IMetadataStore inner) : IMetadataS
         return await inner.ListTagSummariesAsync(repository, contains, order, limit, last, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> ListTagsOfManifestAsync(RepositoryName repository, Digest digest, int limit, CancellationToken cancellationToken)
+    {
+        using var scope = Begin("ListTagsOfManifest");
+        return await inner.ListTagsOfManifestAsync(repository, digest, limit, cancellationToken);
+    }
+
     private static WharfTelemetry.OperationScope Begin(string operation) =>
         WharfTelemetry.Begin(WharfTelemetry.MetadataDuration, "metadata", operation);
 }

@@ -100,6 +100,27 @@ public sealed partial class SqliteMetadataStore
         return ToPage(items, limit);
     }
 
+    public async Task<IReadOnlyList<string>> ListTagsOfManifestAsync(RepositoryName repository, Digest digest, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        // The unique (repository_id, digest) index finds the manifest; the tags' manifest_id index its tags.
+        await using var command = Command(connection, null, """
+            SELECT t.name FROM repositories r
+            JOIN manifests m ON m.repository_id = r.id AND m.digest = $digest
+            JOIN tags t ON t.manifest_id = m.id
+            WHERE r.name = $name
+            ORDER BY t.name
+            LIMIT $limit
+            """, ("$name", repository.Value), ("$digest", digest.ToString()), ("$limit", limit));
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            names.Add(reader.GetString(0));
+        }
+        return names;
+    }
+
     private static Page<T> ToPage<T>(List<T> items, int limit)
     {
         var hasMore = items.Count > limit;

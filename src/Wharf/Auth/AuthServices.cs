@@ -30,13 +30,7 @@ public static class AuthServices
             {
                 return null!;
             }
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var signing = !options.Token.BuiltIn
-                ? null
-                : options.Token.SigningKey is null && sp.GetRequiredService<IOptions<MetadataOptions>>().Value.IsPostgres
-                    // Replicas may be on other machines: the generated key lives in the database they share.
-                    ? TokenKeys.LoadSharedSigningCredentialsAsync(sp.GetRequiredService<Wharf.Metadata.IMetadataStore>(), CancellationToken.None).GetAwaiter().GetResult()
-                    : TokenKeys.LoadSigningCredentials(options.Token.SigningKey, Path.Combine(Path.GetFullPath(storage.Root), "token-signing-key.pem"));
+            var signing = options.Token.BuiltIn ? LoadBuiltInSigningCredentials(sp) : null;
             var external = TokenKeys.LoadValidationKeys(options.Token.Certificate, options.Token.Jwks);
             return new TokenService(options.Token, signing, external, sp.GetRequiredService<TimeProvider>());
         });
@@ -47,6 +41,18 @@ public static class AuthServices
             sp.GetService<TokenService>(),
             sp.GetRequiredService<LoginThrottle>()));
         return services;
+    }
+
+    /// <summary>The key the built-in token service signs with (and the web UI its sign-in
+    /// sessions): Auth:Token:SigningKey, else one generated once and kept where every replica finds it.</summary>
+    internal static SigningCredentials LoadBuiltInSigningCredentials(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<AuthOptions>();
+        var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+        return options.Token.SigningKey is null && sp.GetRequiredService<IOptions<MetadataOptions>>().Value.IsPostgres
+            // Replicas may be on other machines: the generated key lives in the database they share.
+            ? TokenKeys.LoadSharedSigningCredentialsAsync(sp.GetRequiredService<Wharf.Metadata.IMetadataStore>(), CancellationToken.None).GetAwaiter().GetResult()
+            : TokenKeys.LoadSigningCredentials(options.Token.SigningKey, Path.Combine(Path.GetFullPath(storage.Root), "token-signing-key.pem"));
     }
 
     // Paths in a YAML file are relative to the file, not to wherever Wharf was started.

@@ -145,7 +145,15 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
 
     /// <summary>Checks HTTP Basic credentials against the htpasswd users; null when they are wrong.
     /// Throws 429 while the client address is throttled.</summary>
-    public string? VerifyBasic(HttpContext context, string header)
+    public string? VerifyBasic(HttpContext context, string header) =>
+        TryDecodeBasic(header, out var user, out var password)
+            ? VerifyPassword(context, user, password)
+            : VerifyPassword(context, "", "");
+
+    /// <summary>Checks a user name and password against the htpasswd users (the web UI's sign-in
+    /// form and Basic credentials alike); null when they are wrong. Throws 429 while the client
+    /// address is throttled.</summary>
+    public string? VerifyPassword(HttpContext context, string user, string password)
     {
         var address = context.Connection.RemoteIpAddress;
         if (throttle.RetryAfter(address) is { } wait)
@@ -156,7 +164,7 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
                 Headers = new Dictionary<string, string> { ["Retry-After"] = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             };
         }
-        if (users is not null && TryDecodeBasic(header, out var user, out var password) && users.Verify(user, password))
+        if (users is not null && user.Length > 0 && users.Verify(user, password))
         {
             throttle.Succeeded(address);
             return user;
@@ -165,6 +173,9 @@ public sealed class RegistryAuthorizer(AuthOptions options, AccessPolicy policy,
         AuthMetrics.Failures.Add(1, new KeyValuePair<string, object?>("reason", "bad_credentials"));
         return null;
     }
+
+    /// <summary>Whether sign-in with a user name and password is possible here (there are users).</summary>
+    public bool HasUsers => Enabled && users is not null;
 
     private static bool TryDecodeBasic(string header, out string user, out string password)
     {

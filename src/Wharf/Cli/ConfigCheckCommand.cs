@@ -73,6 +73,7 @@ public static partial class ConfigCheckCommand
         services.AddWharfAuth(configuration);
         Events.NotificationServices.AddWharfNotifications(services, configuration);
         Proxy.ProxyServices.AddWharfProxy(services, configuration);
+        Ui.UiServices.AddWharfUi(services, configuration);
         using (var provider = services.BuildServiceProvider())
         {
             problems.AddRange(StartupCheck.CheckSettings(provider));

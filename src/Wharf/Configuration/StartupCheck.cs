@@ -77,6 +77,10 @@ public static class StartupCheck
         Check(() => _ = services.GetRequiredService<IOptions<Server.HttpOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);
+        if (services.GetService<IOptions<Ui.UiOptions>>() is { } ui)
+        {
+            Check(() => _ = ui.Value);
+        }
         if (services.GetService<IOptions<Events.NotificationOptions>>() is { } notifications)
         {
             Check(() => _ = notifications.Value);

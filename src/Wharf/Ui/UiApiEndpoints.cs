@@ -4,6 +4,7 @@ using Wharf.Api;
 using Wharf.Auth;
 using Wharf.Distribution;
 using Wharf.Metadata;
+using Wharf.Registry;
 
 namespace Wharf.Ui;
 
@@ -25,8 +26,8 @@ internal static class UiApiEndpoints
 
     public static IEndpointRouteBuilder MapUiApiEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(RepositoriesPath, ListRepositoriesAsync);
-        app.MapGet(TagsPath, ListTagsAsync);
+        app.MapGet(RepositoriesPath, UiRequest.Handle(ListRepositoriesAsync));
+        app.MapGet(TagsPath, UiRequest.Handle(ListTagsAsync));
         return app;
     }
 
@@ -47,7 +48,7 @@ internal static class UiApiEndpoints
         var summaries = await metadata.GetRepositorySummariesAsync(page.Items, context.RequestAborted);
 
         AddNextLink(context, RepositoriesPath, page, n, page.Items.Count > 0 ? page.Items[^1] : null, ("filter", contains));
-        await using var json = StartJson(context);
+        await using var json = UiJson.Start(context);
         json.WriteStartObject();
         json.WriteStartArray("repositories");
         foreach (var repository in summaries)
@@ -56,7 +57,7 @@ internal static class UiApiEndpoints
             json.WriteString("name", repository.Name);
             json.WriteNumber("tags", repository.TagCount);
             json.WriteNumber("size", repository.Size);
-            WriteTime(json, "lastPush", repository.LastPush);
+            UiJson.WriteTime(json, "lastPush", repository.LastPush);
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -64,7 +65,7 @@ internal static class UiApiEndpoints
     }
 
     // {"name":"a/b","tags":[{"name":"v1","digest":"sha256:...","mediaType":"...","kind":"image",
-    //   "artifactType":null,"manifestSize":500,"size":1234,"lastPush":"..."}]}
+    //   "artifactType":null,"manifestSize":500,"size":1234,"lastPush":"...","platforms":[]}],"mayDelete":true}
     private static async Task ListTagsAsync(HttpContext context)
     {
         var services = context.RequestServices;
@@ -83,11 +84,15 @@ internal static class UiApiEndpoints
         var page = await services.GetRequiredService<IMetadataStore>().ListTagSummariesAsync(repository, contains, order, n, last, context.RequestAborted)
             ?? throw new RegistryException(ErrorCode.NameUnknown, $"repository {repository} is not known to this registry");
 
+        var platforms = await IndexPlatformsAsync(services.GetRequiredService<ManifestService>(), repository, page.Items, context.RequestAborted);
+        var mayDelete = await UiManifestEndpoints.MayDeleteAsync(context, repository);
+
         AddNextLink(context, TagsPath, page, n, page.Items.Count > 0 ? page.Items[^1].Name : null,
             ("repository", repository.Value), ("filter", contains), ("sort", order == TagOrder.Date ? "date" : ""));
-        await using var json = StartJson(context);
+        await using var json = UiJson.Start(context);
         json.WriteStartObject();
         json.WriteString("name", repository.Value);
+        json.WriteBoolean("mayDelete", mayDelete);
         json.WriteStartArray("tags");
         foreach (var tag in page.Items)
         {
@@ -102,11 +107,39 @@ internal static class UiApiEndpoints
             // What a pull of it downloads: the manifest, its config and its layers. An index's
             // children are manifests of their own, each with its platform's size.
             json.WriteNumber("size", tag.ManifestSize + tag.ReferencedSize);
-            WriteTime(json, "lastPush", tag.UpdatedAt);
+            UiJson.WriteTime(json, "lastPush", tag.UpdatedAt);
+            json.WriteStartArray("platforms");
+            foreach (var platform in platforms.GetValueOrDefault(tag.Digest, []))
+            {
+                json.WriteStringValue(platform);
+            }
+            json.WriteEndArray();
             json.WriteEndObject();
         }
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    // The platforms of the indexes on the page, from the indexes themselves: small documents,
+    // usually in the manifest cache already, read a few at a time.
+    private static async Task<Dictionary<Digest, List<string>>> IndexPlatformsAsync(ManifestService manifests, RepositoryName repository, IReadOnlyList<TagSummary> tags, CancellationToken cancellationToken)
+    {
+        var indexes = tags.Where(t => ManifestKind.Of(t.MediaType, t.ArtifactType) == ManifestKind.Index).Select(t => t.Digest).Distinct().ToList();
+        var platforms = new System.Collections.Concurrent.ConcurrentDictionary<Digest, List<string>>();
+        await Parallel.ForEachAsync(indexes, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (digest, ct) =>
+        {
+            try
+            {
+                var (_, bytes) = await StoredManifests.ReadAsync(manifests, repository, Reference.FromDigest(digest), ct);
+                using var document = StoredManifests.Parse(bytes);
+                platforms[digest] = document is null ? [] : StoredManifests.Platforms(document.RootElement);
+            }
+            catch (RegistryException)
+            {
+                // Deleted since the page was listed: the row shows no platforms.
+            }
+        });
+        return new Dictionary<Digest, List<string>>(platforms);
     }
 
     private static async Task<Page<string>> ListVisibleAsync(IMetadataStore metadata, string contains, int n, string? last, Func<string, bool>? visible, CancellationToken cancellationToken)
@@ -170,26 +203,5 @@ internal static class UiApiEndpoints
             }
         }
         context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
-    }
-
-    private static Utf8JsonWriter StartJson(HttpContext context)
-    {
-        context.Response.ContentType = "application/json";
-        // What a caller may see changes with every push and with the access rules: never cached.
-        context.Response.Headers.CacheControl = "no-store";
-        // The default encoder (not the API's relaxed one): these bodies feed a browser page.
-        return new Utf8JsonWriter(context.Response.Body);
-    }
-
-    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? time)
-    {
-        if (time is { } value)
-        {
-            json.WriteString(name, value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
     }
 }

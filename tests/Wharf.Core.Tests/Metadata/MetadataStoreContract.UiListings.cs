@@ -142,4 +142,18 @@ public abstract partial class MetadataStoreContract
         Assert.Equal(["a", "m", "z"], await TagNamesAsync("ui/a", "", TagOrder.Date, 10));
         Assert.Equal(["m", "z"], await TagNamesAsync("ui/a", "", TagOrder.Date, 10, "a"));
     }
+
+    [Fact]
+    public async Task ListTagsOfManifestAsync_TaggedManifest_ListsItsTagsInOrderUpToTheLimit()
+    {
+        var one = Manifest("1");
+        await Store.PutManifestAsync(Repo("ui/t"), one, [], ["v1", "latest", "b"], Ct);
+        await PutAsync("ui/t", Manifest("2"), "v2");
+        await PutAsync("ui/other", one, "elsewhere");
+
+        Assert.Equal(["b", "latest", "v1"], await Store.ListTagsOfManifestAsync(Repo("ui/t"), one.Digest, 10, Ct));
+        Assert.Equal(["b", "latest"], await Store.ListTagsOfManifestAsync(Repo("ui/t"), one.Digest, 2, Ct));
+        Assert.Empty(await Store.ListTagsOfManifestAsync(Repo("ui/t"), Manifest("missing").Digest, 10, Ct));
+        Assert.Empty(await Store.ListTagsOfManifestAsync(Repo("ui/unknown"), one.Digest, 10, Ct));
+    }
 }

@@ -23,6 +23,7 @@ internal static class StartupChecks
         services.AddWharfAuth(configuration);
         Wharf.Events.NotificationServices.AddWharfNotifications(services, configuration);
         Wharf.Proxy.ProxyServices.AddWharfProxy(services, configuration);
+        Wharf.Ui.UiServices.AddWharfUi(services, configuration);
         using var provider = services.BuildServiceProvider();
         return StartupCheck.Run(provider);
     }
