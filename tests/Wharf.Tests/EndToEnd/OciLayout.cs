@@ -241,12 +241,31 @@ public sealed class OciLayout
             ["created"] = "2024-01-01T00:00:00Z",
             ["architecture"] = architecture,
             ["os"] = "linux",
-            ["config"] = new JsonObject { ["Env"] = new JsonArray("PATH=/usr/bin:/bin"), ["Cmd"] = new JsonArray("/bin/sh") },
+            ["config"] = new JsonObject
+            {
+                ["Env"] = new JsonArray("PATH=/usr/bin:/bin"),
+                ["Cmd"] = new JsonArray("/bin/sh"),
+                ["Labels"] = new JsonObject { ["org.opencontainers.image.title"] = "wharf test image" },
+            },
             ["rootfs"] = new JsonObject
             {
                 ["type"] = "layers",
                 ["diff_ids"] = new JsonArray(layers.Select(l => (JsonNode)JsonValue.Create(l.DiffId)).ToArray()),
             },
+            // As a build writes it: a step per layer, and the CMD that made no layer.
+            ["history"] = new JsonArray([
+                .. layers.Select((l, i) => (JsonNode)new JsonObject
+                {
+                    ["created"] = "2024-01-01T00:00:00Z",
+                    ["created_by"] = $"/bin/sh -c #(nop) COPY dir:layer{i} in /data/{i} ",
+                }),
+                new JsonObject
+                {
+                    ["created"] = "2024-01-01T00:00:00Z",
+                    ["created_by"] = "/bin/sh -c #(nop)  CMD [\"/bin/sh\"]",
+                    ["empty_layer"] = true,
+                },
+            ]),
         });
         var manifest = WriteJsonBlob(ManifestMediaType, new JsonObject
         {
