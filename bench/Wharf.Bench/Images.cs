@@ -36,6 +36,17 @@ internal sealed record SmallImage(byte[] Config, string ConfigDigest, byte[] Lay
         return new SmallImage(config, DigestOf(config), layer, DigestOf(layer), manifest, DigestOf(manifest));
     }
 
+    /// <summary>Another image with this one's layer and a config of its own (its label says
+    /// <paramref name="seed"/>): many distinct images that share one layer blob.</summary>
+    public SmallImage WithSeed(string seed)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Config)!;
+        json["config"]!["Labels"]!["bench.seed"] = seed;
+        var config = Encoding.UTF8.GetBytes(json.ToJsonString());
+        var manifest = ManifestBytes(config, [Layer]);
+        return this with { Config = config, ConfigDigest = DigestOf(config), Manifest = manifest, ManifestDigest = DigestOf(manifest) };
+    }
+
     /// <summary>The same config with no layers: the one-blob manifest the catalog workload puts in every repository.</summary>
     public byte[] ConfigOnlyManifest() => ManifestBytes(Config, []);
 

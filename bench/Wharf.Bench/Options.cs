@@ -28,6 +28,9 @@ internal sealed record Options
     /// <summary>bench/run --proxy: the pull-through cache section alone.</summary>
     public bool Proxy { get; init; }
 
+    /// <summary>bench/run --ui: the web UI listings section alone.</summary>
+    public bool Ui { get; init; }
+
     /// <summary>The repository root, for scripts/rgw and scripts/postgres.</summary>
     public string RepositoryRoot { get; init; } = "";
 
@@ -61,7 +64,7 @@ internal sealed record Options
     {
         string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown", repo = "";
         string[] only = [];
-        bool smoke = false, s3 = false, gc = false, overhead = false, proxy = false;
+        bool smoke = false, s3 = false, gc = false, overhead = false, proxy = false, ui = false;
         int? rounds = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -79,6 +82,7 @@ internal sealed record Options
                 case "--gc": gc = true; break;
                 case "--overhead": overhead = true; break;
                 case "--proxy": proxy = true; break;
+                case "--ui": ui = true; break;
                 case "--repo": repo = args[++i]; break;
                 case "--only": only = args[++i].Split(','); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
@@ -88,7 +92,7 @@ internal sealed record Options
         {
             throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--s3 --repo DIR] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, Proxy = proxy, RepositoryRoot = repo };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, Proxy = proxy, Ui = ui, RepositoryRoot = repo };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:
