@@ -70,16 +70,19 @@ public sealed partial class PostgreSqlMetadataStore
                 "t.updated_at DESC, t.name"),
             _ => ("AND t.name > $3", "t.name"),
         };
+        // The page is chosen first and only its rows are sized, not every tag before the sort.
         await using var command = Command($"""
             SELECT t.name, m.digest, m.media_type, m.artifact_type, m.size, t.updated_at,
                 (SELECT COALESCE(sum(b.size), 0) FROM blobs b WHERE b.digest IN (
                     SELECT mr.digest FROM manifest_references mr WHERE mr.manifest_id = m.id AND mr.kind IN (1, 2)))
-            FROM repositories r
-            JOIN tags t ON t.repository_id = r.id
+            FROM (
+                SELECT t.name, t.updated_at, t.manifest_id
+                FROM repositories r JOIN tags t ON t.repository_id = r.id
+                WHERE r.name = $1 AND strpos(lower(t.name), $2) > 0 {resume}
+                ORDER BY {orderBy}
+                LIMIT $4) t
             JOIN manifests m ON m.id = t.manifest_id
-            WHERE r.name = $1 AND strpos(lower(t.name), $2) > 0 {resume}
             ORDER BY {orderBy}
-            LIMIT $4
             """, Text(repository.Value), Text(contains.ToLowerInvariant()), Text(last ?? ""), QueryLimit(limit));
         var items = new List<TagSummary>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
