@@ -98,11 +98,7 @@ internal static class UiApiEndpoints
         {
             json.WriteStartObject();
             json.WriteString("name", tag.Name);
-            json.WriteString("digest", tag.Digest.ToString());
-            json.WriteString("mediaType", tag.MediaType);
-            var kind = ManifestKind.Of(tag.MediaType, tag.ArtifactType);
-            json.WriteString("kind", kind);
-            json.WriteString("artifactType", kind == ManifestKind.Artifact ? tag.ArtifactType : null);
+            UiJson.WriteManifestType(json, tag.Digest, tag.MediaType, tag.ArtifactType);
             json.WriteNumber("manifestSize", tag.ManifestSize);
             // What a pull of it downloads: the manifest, its config and its layers. An index's
             // children are manifests of their own, each with its platform's size.

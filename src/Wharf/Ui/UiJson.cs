@@ -26,4 +26,15 @@ internal static class UiJson
             json.WriteNull(name);
         }
     }
+
+    /// <summary>A manifest's digest, media type, kind (image, index or artifact) and, for an
+    /// artifact, its type (the stored one: its <c>artifactType</c>, else its config's media type).</summary>
+    public static void WriteManifestType(Utf8JsonWriter json, Wharf.Distribution.Digest digest, string mediaType, string? artifactType)
+    {
+        json.WriteString("digest", digest.ToString());
+        json.WriteString("mediaType", mediaType);
+        var kind = ManifestKind.Of(mediaType, artifactType);
+        json.WriteString("kind", kind);
+        json.WriteString("artifactType", kind == ManifestKind.Artifact ? artifactType : null);
+    }
 }

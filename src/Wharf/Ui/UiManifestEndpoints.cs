@@ -92,11 +92,7 @@ internal static class UiManifestEndpoints
         json.WriteStartObject();
         json.WriteString("repository", repository.Value);
         json.WriteString("reference", reference.ToString());
-        json.WriteString("digest", record.Digest.ToString());
-        json.WriteString("mediaType", record.MediaType);
-        var kind = ManifestKind.Of(record.MediaType, record.ArtifactType);
-        json.WriteString("kind", kind);
-        json.WriteString("artifactType", kind == ManifestKind.Artifact ? record.ArtifactType : null);
+        UiJson.WriteManifestType(json, record.Digest, record.MediaType, record.ArtifactType);
         json.WriteNumber("size", record.Size);
         // What pulling it downloads: the manifest and what it lists (for an index, each child's
         // manifest only; the page shows each platform's own size on its page).

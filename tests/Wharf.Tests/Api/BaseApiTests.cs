@@ -20,8 +20,8 @@ public sealed class BaseApiTests(WharfApiFactory factory) : ApiTestBase(factory)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    // "/" is the web UI's (see Ui/UiPagesTests); with Ui:Enabled=false it is 404 too (UiDisabledTests).
     [Theory]
-    [InlineData("/")]
     [InlineData("/favicon.ico")]
     [InlineData("/v2/team/app/unknown/thing")]
     [InlineData("/v2/team/app")]
