@@ -133,9 +133,13 @@ public sealed class S3RegistryApiTests(RgwEngine rgw) : S3TestBase(rgw)
         public override async ValueTask DisposeAsync()
         {
             await base.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             if (Directory.Exists(_root))
             {
+                // Only this server's databases: clearing every pool would race with other tests.
+                foreach (var database in Directory.EnumerateFiles(_root, "*.db", SearchOption.AllDirectories))
+                {
+                    Wharf.Metadata.SqliteMetadataStore.ReleaseConnections(database);
+                }
                 Directory.Delete(_root, recursive: true);
             }
         }

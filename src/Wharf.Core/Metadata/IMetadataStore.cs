@@ -238,6 +238,11 @@ public sealed record ManifestRecord(Digest Digest, string MediaType, long Size)
     public Digest? Subject { get; init; }
     public string? ArtifactType { get; init; }
     public string? AnnotationsJson { get; init; }
+
+    /// <summary>The manifest's bytes, exactly as pushed, when the store keeps them with its row
+    /// (small manifests: a pull is then one query and no file). Null when they are only in blob
+    /// storage. Given to <see cref="IMetadataStore.PutManifestAsync"/>, they are kept if small.</summary>
+    public byte[]? Payload { get; init; }
 }
 
 /// <summary>A manifest of a repository.</summary>

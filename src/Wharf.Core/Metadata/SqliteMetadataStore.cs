@@ -30,15 +30,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
         }
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databaseFile,
-            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            ForeignKeys = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _connectionString = ConnectionString(databaseFile, readOnly);
         if (!readOnly)
         {
             Migrate();
@@ -439,8 +431,34 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     public void Dispose()
     {
         _writeLock.Dispose();
-        SqliteConnection.ClearAllPools();
+        ReleasePool(_connectionString);
     }
+
+    /// <summary>Closes the pooled connections to <paramref name="databaseFile"/> (named as the store
+    /// was given it), so that the file can be moved or deleted. Only that database's: clearing every
+    /// pool in the process races with other stores opening connections at the same moment (the
+    /// connection just taken from a pool is disposed under its opener).</summary>
+    public static void ReleaseConnections(string databaseFile)
+    {
+        ReleasePool(ConnectionString(databaseFile, readOnly: false));
+        ReleasePool(ConnectionString(databaseFile, readOnly: true));
+    }
+
+    private static void ReleasePool(string connectionString)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private static string ConnectionString(string databaseFile, bool readOnly) => new SqliteConnectionStringBuilder
+    {
+        DataSource = databaseFile,
+        Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+        Cache = SqliteCacheMode.Private,
+        Pooling = true,
+        ForeignKeys = true,
+        DefaultTimeout = 30,
+    }.ToString();
 
     // --- Helpers ---
 

@@ -82,7 +82,7 @@ public sealed class MetadataCopyTests : IDisposable
         await FillSourceAsync();
         var sourceFile = _temp.Combine("source.db");
         _source.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        SqliteMetadataStore.ReleaseConnections(sourceFile);
         var before = await File.ReadAllBytesAsync(sourceFile);
 
         using (var readOnly = SqliteMetadataStore.OpenReadOnly(sourceFile))
@@ -90,7 +90,7 @@ public sealed class MetadataCopyTests : IDisposable
             Assert.True((await MetadataCopy.CopyAsync(readOnly, _target, null, Ct)).Verified);
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        SqliteMetadataStore.ReleaseConnections(sourceFile);
         Assert.Equal(before, await File.ReadAllBytesAsync(sourceFile));
     }
 

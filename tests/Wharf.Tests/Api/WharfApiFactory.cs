@@ -39,7 +39,7 @@ public sealed class WharfApiFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            SqlitePools.ReleaseUnder(StorageRoot);
             // The server may still be finishing its shutdown on its own thread (the factory does not
             // wait for Program's host to be disposed), closing files as the delete walks the tree.
             for (var attempt = 1; ; attempt++)

@@ -259,7 +259,7 @@ public sealed class StartupCheckTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Wharf.Tests.Api.SqlitePools.ReleaseUnder(_directory.FullPath);
         _directory.Dispose();
     }
 

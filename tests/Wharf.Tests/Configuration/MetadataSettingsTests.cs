@@ -20,7 +20,7 @@ public sealed class MetadataSettingsTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Wharf.Tests.Api.SqlitePools.ReleaseUnder(_directory.FullPath);
         _directory.Dispose();
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Wharf.Distribution;
 using Wharf.Import;
 using Wharf.Manifests;
@@ -29,7 +28,7 @@ public sealed class DistributionImporterTests : IDisposable
     public void Dispose()
     {
         _metadata.Dispose();
-        SqliteConnection.ClearAllPools();
+        Wharf.Tests.Api.SqlitePools.ReleaseUnder(_root);
         try
         {
             Directory.Delete(_root, recursive: true);

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Wharf.Cli;
 using Wharf.Distribution;
 
@@ -14,7 +13,7 @@ public sealed class ImportCommandTests : IDisposable
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
+        Wharf.Tests.Api.SqlitePools.ReleaseUnder(_work);
         try
         {
             Directory.Delete(_work, recursive: true);

@@ -416,7 +416,7 @@ public sealed class NotificationApiTests : IAsyncDisposable
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Wharf.Tests.Api.SqlitePools.ReleaseUnder(storage);
             if (Directory.Exists(storage))
             {
                 Directory.Delete(storage, recursive: true);

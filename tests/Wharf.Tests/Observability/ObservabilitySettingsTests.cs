@@ -10,7 +10,7 @@ public sealed class ObservabilitySettingsTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Wharf.Tests.Api.SqlitePools.ReleaseUnder(_directory.FullPath);
         _directory.Dispose();
     }
 

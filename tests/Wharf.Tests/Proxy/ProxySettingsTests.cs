@@ -110,7 +110,7 @@ public sealed class ProxySettingsTests
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Wharf.Tests.Api.SqlitePools.ReleaseUnder(storage);
             if (Directory.Exists(storage))
             {
                 Directory.Delete(storage, recursive: true);
