@@ -13,17 +13,19 @@ public sealed partial class PostgreSqlMetadataStore
     {
         await using var command = reference.IsDigest
             ? Command($"""
-                SELECT {ManifestColumns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+                SELECT {ManifestColumns}, m.payload FROM manifests m JOIN repositories r ON r.id = m.repository_id
                 WHERE r.name = $1 AND m.digest = $2
                 """, Text(repository.Value), Text(reference.Digest.ToString()!))
             : Command($"""
-                SELECT {ManifestColumns} FROM tags t
+                SELECT {ManifestColumns}, m.payload FROM tags t
                 JOIN repositories r ON r.id = t.repository_id
                 JOIN manifests m ON m.id = t.manifest_id
                 WHERE r.name = $1 AND t.name = $2
                 """, Text(repository.Value), Text(reference.TagName!));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadManifest(reader) : null;
+        return await reader.ReadAsync(cancellationToken)
+            ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6) }
+            : null;
     }
 
     public async Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
@@ -199,17 +201,23 @@ public sealed partial class PostgreSqlMetadataStore
             {
                 if (await select.ExecuteScalarAsync() is long existing)
                 {
+                    if (manifest.StoredPayload is { } payload)
+                    {
+                        // Stored before manifests kept their bytes: this push fills them in.
+                        await using var fill = Command(connection, "UPDATE manifests SET payload = $1 WHERE id = $2 AND payload IS NULL", Value(payload), Value(existing));
+                        await fill.ExecuteNonQueryAsync();
+                    }
                     return (existing, false);
                 }
             }
             await using (var insert = Command(connection, """
-                INSERT INTO manifests (repository_id, digest, media_type, size, subject_digest, artifact_type, annotations, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO manifests (repository_id, digest, media_type, size, subject_digest, artifact_type, annotations, created_at, payload)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 ON CONFLICT (repository_id, digest) DO NOTHING
                 RETURNING id
                 """,
                 Value(repositoryId), Text(manifest.Digest.ToString()), Text(manifest.MediaType), Value(manifest.Size),
-                Text(manifest.Subject?.ToString()), Text(manifest.ArtifactType), Text(manifest.AnnotationsJson), Value(now)))
+                Text(manifest.Subject?.ToString()), Text(manifest.ArtifactType), Text(manifest.AnnotationsJson), Value(now), Bytes(manifest.StoredPayload)))
             {
                 if (await insert.ExecuteScalarAsync() is long inserted)
                 {

@@ -136,6 +136,9 @@ public sealed partial class PostgreSqlMetadataStore
     private static NpgsqlParameter Text(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = value is null ? DBNull.Value : value };
 
+    private static NpgsqlParameter Bytes(byte[]? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Bytea, Value = value is null ? DBNull.Value : value };
+
     // timestamptz takes only UTC offsets; every caller passes TimeProvider's UTC or converts first.
     private static NpgsqlParameter<T> Value<T>(T value) => new() { TypedValue = value };
 }

@@ -136,5 +136,10 @@ internal static class PostgreSqlSchema
         """
         ALTER TABLE manifests ADD COLUMN pulled_at timestamptz;
         """,
+        // 7: a small manifest's bytes with its row, as SQLite's migration 7 (one query per pull
+        // that misses the cache, no object read). Nullable without a default: no table rewrite.
+        """
+        ALTER TABLE manifests ADD COLUMN payload bytea;
+        """,
     ];
 }

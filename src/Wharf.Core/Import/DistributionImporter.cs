@@ -261,6 +261,7 @@ public sealed class DistributionImporter
             Subject = parsed.Subject?.Digest,
             ArtifactType = parsed.ArtifactType,
             AnnotationsJson = parsed.AnnotationsJson,
+            Payload = bytes,
         };
         var manifest = new LoadedManifest(record, parsed, parsed.References().ToList(), bytes);
         manifests.Loaded[digest] = manifest;

@@ -241,8 +241,17 @@ public sealed record ManifestRecord(Digest Digest, string MediaType, long Size)
 
     /// <summary>The manifest's bytes, exactly as pushed, when the store keeps them with its row
     /// (small manifests: a pull is then one query and no file). Null when they are only in blob
-    /// storage. Given to <see cref="IMetadataStore.PutManifestAsync"/>, they are kept if small.</summary>
+    /// storage. Given to <see cref="IMetadataStore.PutManifestAsync"/>, they are kept if at most
+    /// <see cref="MaxPayloadBytes"/>. Blob storage holds every manifest all the same, so that the
+    /// data directory stays distribution's.</summary>
     public byte[]? Payload { get; init; }
+
+    /// <summary>The largest manifest kept with its row. Nearly every manifest is a few KiB at
+    /// most; a large index or a manifest with many annotations stays in blob storage only.</summary>
+    public const int MaxPayloadBytes = 16 * 1024;
+
+    /// <summary>What the store keeps of <see cref="Payload"/>: the bytes when small enough.</summary>
+    public byte[]? StoredPayload => Payload is { Length: <= MaxPayloadBytes } payload ? payload : null;
 }
 
 /// <summary>A manifest of a repository.</summary>

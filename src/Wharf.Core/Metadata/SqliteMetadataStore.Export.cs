@@ -66,7 +66,7 @@ public sealed partial class SqliteMetadataStore
         }
         var manifests = new List<ManifestExport>();
         // Oldest first: the order they were pushed in, so an index comes after its children.
-        await using (var command = Command(connection, null, $"SELECT m.id, {ManifestColumns} FROM manifests m WHERE m.repository_id = $id ORDER BY m.id", ("$id", repositoryId)))
+        await using (var command = Command(connection, null, $"SELECT m.id, {ManifestColumns}, m.payload FROM manifests m WHERE m.repository_id = $id ORDER BY m.id", ("$id", repositoryId)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -77,6 +77,7 @@ public sealed partial class SqliteMetadataStore
                     Subject = reader.IsDBNull(4) ? null : Digest.Parse(reader.GetString(4)),
                     ArtifactType = reader.IsDBNull(5) ? null : reader.GetString(5),
                     AnnotationsJson = reader.IsDBNull(6) ? null : reader.GetString(6),
+                    Payload = reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
                 };
                 manifests.Add(new ManifestExport(record, references.GetValueOrDefault(manifestId) ?? [], tags.GetValueOrDefault(manifestId) ?? []));
             }

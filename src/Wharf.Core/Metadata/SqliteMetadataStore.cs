@@ -146,17 +146,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         await using var connection = Open();
         await using var command = reference.IsDigest
             ? Command(connection, null, $"""
-                SELECT {ManifestColumns} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+                SELECT {ManifestColumns}, m.payload FROM manifests m JOIN repositories r ON r.id = m.repository_id
                 WHERE r.name = $repository AND m.digest = $reference
                 """, ("$repository", repository.Value), ("$reference", reference.Digest.ToString()!))
             : Command(connection, null, $"""
-                SELECT {ManifestColumns} FROM tags t
+                SELECT {ManifestColumns}, m.payload FROM tags t
                 JOIN repositories r ON r.id = t.repository_id
                 JOIN manifests m ON m.id = t.manifest_id
                 WHERE r.name = $repository AND t.name = $reference
                 """, ("$repository", repository.Value), ("$reference", reference.TagName!));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadManifest(reader) : null;
+        return await reader.ReadAsync(cancellationToken)
+            ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : (byte[])reader.GetValue(6) }
+            : null;
     }
 
     public async Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
@@ -234,17 +236,23 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             if (existing is long id)
             {
                 manifestId = id;
+                if (manifest.StoredPayload is { } payload)
+                {
+                    // Stored before manifests kept their bytes: this push fills them in.
+                    Execute(connection, transaction, "UPDATE manifests SET payload = $payload WHERE id = $id AND payload IS NULL",
+                        ("$payload", payload), ("$id", id));
+                }
             }
             else
             {
                 manifestId = Convert.ToInt64(Scalar(connection, transaction, """
-                    INSERT INTO manifests (repository_id, digest, media_type, size, subject_digest, artifact_type, annotations, created_at)
-                    VALUES ($id, $digest, $mediaType, $size, $subject, $artifactType, $annotations, $now)
+                    INSERT INTO manifests (repository_id, digest, media_type, size, subject_digest, artifact_type, annotations, created_at, payload)
+                    VALUES ($id, $digest, $mediaType, $size, $subject, $artifactType, $annotations, $now, $payload)
                     RETURNING id
                     """,
                     ("$id", repositoryId), ("$digest", manifest.Digest.ToString()), ("$mediaType", manifest.MediaType),
                     ("$size", manifest.Size), ("$subject", manifest.Subject?.ToString()), ("$artifactType", manifest.ArtifactType),
-                    ("$annotations", manifest.AnnotationsJson), ("$now", now)));
+                    ("$annotations", manifest.AnnotationsJson), ("$now", now), ("$payload", manifest.StoredPayload)));
                 using var insert = Command(connection, transaction,
                     "INSERT INTO manifest_references (manifest_id, digest, kind) VALUES ($manifest, $digest, $kind) ON CONFLICT DO NOTHING",
                     ("$manifest", manifestId), ("$digest", ""), ("$kind", 0));

@@ -122,5 +122,11 @@ internal static class SqliteSchema
         """
         ALTER TABLE manifests ADD COLUMN pulled_at INTEGER;
         """,
+        // 7: a small manifest's bytes with its row, so that a pull that misses the in-memory
+        // cache is one indexed query and no file open. Null for large ones and for those stored
+        // before this (a push of the same manifest fills it in).
+        """
+        ALTER TABLE manifests ADD COLUMN payload BLOB;
+        """,
     ];
 }

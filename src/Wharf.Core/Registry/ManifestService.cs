@@ -37,7 +37,13 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
             ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         path = StoragePaths.Blob(record.Digest);
-        if (!cache.TryGetBytes(record.Digest, out var bytes))
+        var bytes = record.Payload;
+        if (bytes is not null)
+        {
+            // The store kept them with the row: the answer is already here, no file to read.
+            cache.AddBytes(record.Digest, bytes);
+        }
+        else if (!cache.TryGetBytes(record.Digest, out bytes))
         {
             bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
             if (bytes is not null)
@@ -132,6 +138,8 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
             Subject = manifest.Subject?.Digest,
             ArtifactType = manifest.ArtifactType,
             AnnotationsJson = manifest.AnnotationsJson,
+            // Kept with the row when small: a pull that misses the cache then reads no file.
+            Payload = bytes,
         };
         var references = manifest.References().ToList();
         var started = Environment.TickCount64;

@@ -76,6 +76,19 @@ public sealed class DistributionImporterTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_Manifests_AreKeptWithTheirRowsByteForByte()
+    {
+        var image = _tree.PushImage("team/app", "v1", seed: 1);
+
+        await ImportAsync();
+
+        var record = await _metadata.GetManifestAsync(RepositoryName.Parse("team/app"), Reference.Parse("v1"), default);
+        Assert.NotNull(record?.Payload);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_root, StoragePaths.Blob(image.Manifest))), record.Payload);
+        Assert.Equal(image.Manifest, Digest.FromHash(Digest.Sha256, System.Security.Cryptography.SHA256.HashData(record.Payload)));
+    }
+
+    [Fact]
     public async Task RunTwice_SecondRunChangesNothingAndSaysSo()
     {
         var image = _tree.PushImage("team/app", "v1", seed: 1);
