@@ -470,10 +470,26 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 
     // --- Helpers ---
 
+    /// <summary>SQLite's page cache per connection, in bytes (SQLite's own default is 2 MiB). The
+    /// pool keeps a connection per concurrent request, so this times the concurrency is what the
+    /// caches may take; the operating system caches the file besides.</summary>
+    public long PageCacheBytes { get; init; } = DefaultPageCacheBytes;
+
+    public const long DefaultPageCacheBytes = 512 * 1024;
+
+    // The physical connections (pooled under many SqliteConnection objects) already sized.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _sized = [];
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
+        if (connection.Handle is { } handle && !(_sized.TryGetValue(handle, out var size) && (long)size == PageCacheBytes))
+        {
+            // Once per physical connection, not per request: the pool hands the same one back.
+            Execute(connection, null, $"PRAGMA cache_size = -{Math.Max(64, PageCacheBytes / 1024)}");
+            _sized.AddOrUpdate(handle, PageCacheBytes);
+        }
         return connection;
     }
 

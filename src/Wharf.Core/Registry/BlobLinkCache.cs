@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Wharf.Distribution;
 
 namespace Wharf.Registry;
@@ -12,16 +11,23 @@ namespace Wharf.Registry;
 /// </summary>
 public sealed class BlobLinkCache
 {
-    private const int MaxEntries = 100_000;
+    /// <summary>What the cache may hold unless configured (Cache:BlobLinkBytes): about 40,000 links.</summary>
+    public const long DefaultBudgetBytes = 8 * 1024 * 1024;
+
+    // A link's cost: its two key strings (a digest is 71 characters, a name a few dozen), the
+    // entry's size and expiry, and the dictionary's node around them.
+    private const long EntryCost = 200;
+
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<(string Repository, string Digest), (long Size, DateTimeOffset Expires)> _links = new();
+    private readonly SizedCache<(string Repository, string Digest), (long Size, DateTimeOffset Expires)> _links;
     private readonly TimeProvider _time;
     private readonly IReplicaChanges? _changes;
     private long _generation;
 
-    public BlobLinkCache(TimeProvider time, IReplicaChanges? changes = null)
+    public BlobLinkCache(TimeProvider time, IReplicaChanges? changes = null, long budgetBytes = DefaultBudgetBytes)
     {
+        _links = new SizedCache<(string, string), (long, DateTimeOffset)>(budgetBytes, (_, _) => EntryCost);
         _time = time;
         _changes = changes;
         if (changes is not null)
@@ -41,10 +47,13 @@ public sealed class BlobLinkCache
     /// unlink may have seen the link just removed, and is not kept.</summary>
     public long Generation => Volatile.Read(ref _generation);
 
+    /// <summary>The bytes the cache holds (its entries' estimated cost), at most its budget.</summary>
+    public long Bytes => _links.Bytes;
+
     public bool TryGet(RepositoryName repository, Digest digest, out long size)
     {
         if ((_changes?.IsCurrent ?? true)
-            && _links.TryGetValue((repository.Value, digest.ToString()), out var entry) && entry.Expires > _time.GetUtcNow())
+            && _links.TryGet((repository.Value, digest.ToString()), out var entry) && entry.Expires > _time.GetUtcNow())
         {
             size = entry.Size;
             return true;
@@ -60,24 +69,18 @@ public sealed class BlobLinkCache
             // Nothing is cached while another replica's unlink could go unheard.
             return;
         }
-        if (_links.Count >= MaxEntries)
-        {
-            // Crude but bounded: start over rather than track recency on the hot path.
-            _links.Clear();
-        }
         var key = (repository.Value, digest.ToString());
-        var entry = (size, _time.GetUtcNow() + Lifetime);
-        _links[key] = entry;
+        _links.Set(key, (size, _time.GetUtcNow() + Lifetime));
         if (generation != Generation)
         {
-            _links.TryRemove(new KeyValuePair<(string, string), (long, DateTimeOffset)>(key, entry));
+            _links.Remove(key);
         }
     }
 
     public void Remove(RepositoryName repository, Digest digest)
     {
         Interlocked.Increment(ref _generation);
-        _links.TryRemove((repository.Value, digest.ToString()), out _);
+        _links.Remove((repository.Value, digest.ToString()));
     }
 
     private void Clear()

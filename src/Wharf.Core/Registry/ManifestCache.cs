@@ -18,19 +18,31 @@ public sealed class ManifestCache
     /// <summary>Manifests larger than this are served from storage, not kept.</summary>
     public const int MaxCachedBytes = 256 * 1024;
 
-    private const int MaxEntries = 20_000;
+    /// <summary>What the cache may hold unless configured (Cache:ManifestBytes): half for manifests'
+    /// bytes by digest, half for what tags and digests of each repository name.</summary>
+    public const long DefaultBudgetBytes = 32 * 1024 * 1024;
+
+    // Bookkeeping around an entry's bytes: the key strings, the record, the dictionary node.
+    private const long EntryOverhead = 300;
+
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entry>> _repositories = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly IReplicaChanges? _changes;
-    private int _count;
+    private readonly long _referenceBudget;
+    // What the entries by reference cost (each counted with its bytes, though usually shared
+    // with the entry by digest): the cache is bounded even when nothing is shared.
+    private long _referenceBytes;
     private long _generation;
 
-    private readonly ConcurrentDictionary<string, byte[]> _bytesByDigest = new(StringComparer.Ordinal);
+    private readonly SizedCache<string, byte[]> _bytesByDigest;
 
-    public ManifestCache(TimeProvider time, IReplicaChanges? changes = null)
+    public ManifestCache(TimeProvider time, IReplicaChanges? changes = null, long budgetBytes = DefaultBudgetBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(budgetBytes);
+        _referenceBudget = budgetBytes / 2;
+        _bytesByDigest = new SizedCache<string, byte[]>(budgetBytes - _referenceBudget, (digest, bytes) => bytes.Length + EntryOverhead, StringComparer.Ordinal);
         _time = time;
         _changes = changes;
         if (changes is not null)
@@ -70,16 +82,21 @@ public sealed class ManifestCache
         return false;
     }
 
+    /// <summary>The bytes the cache holds, as its entries' costs add up: at most its budget.</summary>
+    public long Bytes => Volatile.Read(ref _referenceBytes) + _bytesByDigest.Bytes;
+
     public void Add(RepositoryName repository, Reference reference, ManifestRecord record, byte[] bytes, long generation)
     {
-        if (bytes.Length > MaxCachedBytes || generation != Generation || !IsCurrent)
+        var cost = bytes.Length + EntryOverhead;
+        if (bytes.Length > MaxCachedBytes || cost > _referenceBudget || generation != Generation || !IsCurrent)
         {
             // Nothing is kept that another replica's change might already have overtaken.
             return;
         }
-        if (Volatile.Read(ref _count) >= MaxEntries)
+        if (Volatile.Read(ref _referenceBytes) + cost > _referenceBudget)
         {
-            // Crude but bounded: start over rather than track recency on the hot path.
+            // Bounded by bytes, not by recency: these entries live five seconds at most anyway, so
+            // starting over costs a few lookups and spares bookkeeping on every read.
             Clear();
         }
         var entries = _repositories.GetOrAdd(repository.Value, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
@@ -88,7 +105,7 @@ public sealed class ManifestCache
         var key = reference.ToString();
         if (entries.TryAdd(key, entry))
         {
-            Interlocked.Increment(ref _count);
+            Interlocked.Add(ref _referenceBytes, cost);
         }
         else
         {
@@ -103,20 +120,14 @@ public sealed class ManifestCache
 
     /// <summary>The bytes of a manifest by digest: content-addressed, so never stale, whoever
     /// changes which tags point where, current or not.</summary>
-    public bool TryGetBytes(Digest digest, out byte[] bytes) => _bytesByDigest.TryGetValue(digest.ToString(), out bytes!);
+    public bool TryGetBytes(Digest digest, out byte[] bytes) => _bytesByDigest.TryGet(digest.ToString(), out bytes!);
 
     public void AddBytes(Digest digest, byte[] bytes)
     {
-        if (bytes.Length > MaxCachedBytes)
+        if (bytes.Length <= MaxCachedBytes)
         {
-            return;
+            _bytesByDigest.Set(digest.ToString(), bytes);
         }
-        if (_bytesByDigest.Count >= MaxEntries)
-        {
-            // Crude but bounded, as for references.
-            _bytesByDigest.Clear();
-        }
-        _bytesByDigest[digest.ToString()] = bytes;
     }
 
     /// <summary>Forgets everything about a repository; called on every manifest or tag change in it.</summary>
@@ -125,7 +136,7 @@ public sealed class ManifestCache
         Interlocked.Increment(ref _generation);
         if (_repositories.TryRemove(repository.Value, out var entries))
         {
-            Interlocked.Add(ref _count, -entries.Count);
+            Interlocked.Add(ref _referenceBytes, -entries.Values.Sum(e => e.Bytes.Length + EntryOverhead));
         }
     }
 
@@ -133,7 +144,7 @@ public sealed class ManifestCache
     {
         Interlocked.Increment(ref _generation);
         _repositories.Clear();
-        Interlocked.Exchange(ref _count, 0);
+        Interlocked.Exchange(ref _referenceBytes, 0);
     }
 
     private sealed record Entry(ManifestRecord Record, byte[] Bytes, DateTimeOffset Expires);

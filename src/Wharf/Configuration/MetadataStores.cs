@@ -7,10 +7,11 @@ namespace Wharf.Configuration;
 /// the server does at start and <c>wharf migrate</c> does alone.</summary>
 public static class MetadataStores
 {
-    public static async Task<IMetadataStore> OpenAsync(MetadataOptions metadata, StorageOptions storage, TimeProvider time, CancellationToken cancellationToken) =>
+    public static async Task<IMetadataStore> OpenAsync(MetadataOptions metadata, StorageOptions storage, TimeProvider time, CancellationToken cancellationToken,
+        long sqlitePageCacheBytes = SqliteMetadataStore.DefaultPageCacheBytes) =>
         metadata.IsPostgres
             ? await PostgreSqlMetadataStore.OpenAsync(metadata.ConnectionString!, time, cancellationToken)
-            : new SqliteMetadataStore(storage.DatabaseFile, time);
+            : new SqliteMetadataStore(storage.DatabaseFile, time) { PageCacheBytes = sqlitePageCacheBytes };
 
     /// <summary>Closes a store <see cref="OpenAsync"/> opened (its connection pool or file handles).</summary>
     public static async ValueTask CloseAsync(IMetadataStore store)

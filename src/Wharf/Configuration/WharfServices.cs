@@ -36,6 +36,8 @@ public static class WharfServices
         services.AddSingleton<IValidateOptions<GcOptions>>(new DelegateValidator<GcOptions>(o => o.Validate()));
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitOptions>>(new DelegateValidator<LimitOptions>(o => o.Validate()));
+        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CacheOptions>>(new DelegateValidator<CacheOptions>(o => o.Validate()));
         services.AddOptions<Server.HttpOptions>().Bind(configuration.GetSection(Server.HttpOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Server.HttpOptions>>(new DelegateValidator<Server.HttpOptions>(o => o.Validate()));
 
@@ -57,7 +59,8 @@ public static class WharfServices
                 sp.GetRequiredService<IOptions<MetadataOptions>>().Value,
                 sp.GetRequiredService<IOptions<StorageOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
-                CancellationToken.None).GetAwaiter().GetResult();
+                CancellationToken.None,
+                sp.GetRequiredService<IOptions<CacheOptions>>().Value.SqlitePageCacheBytes).GetAwaiter().GetResult();
             store.ReviewDelay = sp.GetRequiredService<IOptions<GcOptions>>().Value.ReviewDelay;
             return Observability.TelemetryServices.Instrument(store, instrument);
         });
@@ -66,10 +69,12 @@ public static class WharfServices
             ? postgres.CreateReplicaChangesAsync(sp.GetRequiredService<ILogger<PostgreSqlReplicaChanges>>(), CancellationToken.None).GetAwaiter().GetResult()
             : new SingleProcessChanges());
         services.AddHostedService<Cluster.ReplicaChangesListener>();
-        services.AddSingleton(sp => new BlobLinkCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>()));
+        services.AddSingleton(sp => new BlobLinkCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>(),
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value.BlobLinkBytes));
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
-        services.AddSingleton<ManifestCache>();
+        services.AddSingleton(sp => new ManifestCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReplicaChanges>(),
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value.ManifestBytes));
         services.AddSingleton<ManifestService>();
         services.AddSingleton<ListingService>();
         services.AddSingleton<Api.UploadConcurrency>();

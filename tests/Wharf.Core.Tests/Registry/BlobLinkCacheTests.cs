@@ -106,4 +106,21 @@ public sealed class BlobLinkCacheTests
         changes.IsCurrent = true;
         Assert.True(cache.TryGet(Repository, Blob, out _));
     }
+
+    [Fact]
+    public void Add_LinksFarBeyondTheBudget_CacheStaysWithinIt()
+    {
+        const long budget = 4_000;
+        var cache = new BlobLinkCache(TimeProvider.System, budgetBytes: budget);
+
+        for (var i = 0; i < 500; i++)
+        {
+            cache.Add(Repository, TestDigests.Sha256Of($"blob{i}"), i, cache.Generation);
+            Assert.InRange(cache.Bytes, 0, budget);
+        }
+
+        Assert.True(cache.TryGet(Repository, TestDigests.Sha256Of("blob499"), out var size));
+        Assert.Equal(499, size);
+        Assert.False(cache.TryGet(Repository, TestDigests.Sha256Of("blob0"), out _));
+    }
 }

@@ -155,4 +155,37 @@ public sealed class ManifestCacheTests
 
         Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
     }
+
+    [Fact]
+    public void Add_ManifestsFarBeyondTheBudget_CacheStaysWithinIt()
+    {
+        const long budget = 64 * 1024;
+        var cache = new ManifestCache(TimeProvider.System, budgetBytes: budget);
+
+        for (var i = 0; i < 1_000; i++)
+        {
+            var record = new ManifestRecord(TestDigests.Sha256Of($"m{i}"), MediaTypes.OciManifest, 1024);
+            var bytes = new byte[1024];
+            cache.AddBytes(record.Digest, bytes);
+            cache.Add(RepositoryName.Parse($"team/app{i % 10}"), Reference.Parse($"v{i}"), record, bytes, cache.Generation);
+            Assert.InRange(cache.Bytes, 0, budget);
+        }
+
+        var last = new ManifestRecord(TestDigests.Sha256Of("m999"), MediaTypes.OciManifest, 1024);
+        Assert.True(cache.TryGetBytes(last.Digest, out _));
+        Assert.True(cache.TryGet(RepositoryName.Parse("team/app9"), Reference.Parse("v999"), out _, out _));
+        Assert.False(cache.TryGetBytes(TestDigests.Sha256Of("m0"), out _));
+    }
+
+    [Fact]
+    public void Add_BudgetZero_KeepsNothing()
+    {
+        var cache = new ManifestCache(TimeProvider.System, budgetBytes: 0);
+
+        cache.AddBytes(Record.Digest, "{}"u8.ToArray());
+        cache.Add(Repository, Reference.Parse("v1"), Record, "{}"u8.ToArray(), cache.Generation);
+
+        Assert.False(cache.TryGetBytes(Record.Digest, out _));
+        Assert.False(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+    }
 }

@@ -1,0 +1,37 @@
+namespace Wharf.Configuration;
+
+/// <summary>
+/// How much memory the in-process caches may hold (configuration section <c>Cache</c>), in bytes.
+/// Each is bounded by what its entries cost, not by a count or a time alone, so that the server's
+/// memory stays within what the operator planned however large the store grows. 0 turns a cache off.
+/// </summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary>Recently served manifests with their bytes (by tag and by digest).</summary>
+    public long ManifestBytes { get; set; } = Wharf.Registry.ManifestCache.DefaultBudgetBytes;
+
+    /// <summary>Which blobs each repository may read, as recently looked up (blob HEADs).</summary>
+    public long BlobLinkBytes { get; set; } = Wharf.Registry.BlobLinkCache.DefaultBudgetBytes;
+
+    /// <summary>SQLite's page cache, per open connection (the operating system caches the file
+    /// beside it): SQLite's own default is 2 MiB, which under 64 concurrent requests is 128 MiB.</summary>
+    public long SqlitePageCacheBytes { get; set; } = 512 * 1024;
+
+    public IEnumerable<string> Validate()
+    {
+        if (ManifestBytes < 0)
+        {
+            yield return "Cache:ManifestBytes must be 0 (off) or more";
+        }
+        if (BlobLinkBytes < 0)
+        {
+            yield return "Cache:BlobLinkBytes must be 0 (off) or more";
+        }
+        if (SqlitePageCacheBytes < 64 * 1024)
+        {
+            yield return "Cache:SqlitePageCacheBytes must be at least 65536";
+        }
+    }
+}
