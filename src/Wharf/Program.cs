@@ -75,6 +75,7 @@ builder.Services.AddWharfNotifications(builder.Configuration);
 builder.Services.AddWharfProxy(builder.Configuration);
 builder.Services.AddWharfUi(builder.Configuration);
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+builder.Services.AddHostedService<IdleMemoryTrim>();
 
 var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
 var tls = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>() ?? new TlsOptions();
@@ -106,6 +107,7 @@ if (problems.Count > 0)
     return 2;
 }
 
+IdleMemoryTrim.UseIdleTracking(app);
 app.UseMetricsListener();
 app.UseMiddleware<RequestTelemetry>();
 app.UseRegistryErrors();

@@ -75,6 +75,7 @@ public static class StartupCheck
         Check(() => _ = services.GetRequiredService<IOptions<TlsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<LimitOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<CacheOptions>>().Value);
+        Check(() => _ = services.GetRequiredService<IOptions<Server.MemoryOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Server.HttpOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.MetricsOptions>>().Value);
         Check(() => _ = services.GetRequiredService<IOptions<Observability.TracingOptions>>().Value);

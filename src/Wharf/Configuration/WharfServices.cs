@@ -38,6 +38,8 @@ public static class WharfServices
         services.AddSingleton<IValidateOptions<LimitOptions>>(new DelegateValidator<LimitOptions>(o => o.Validate()));
         services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CacheOptions>>(new DelegateValidator<CacheOptions>(o => o.Validate()));
+        services.AddOptions<Server.MemoryOptions>().Bind(configuration.GetSection(Server.MemoryOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Server.MemoryOptions>>(new DelegateValidator<Server.MemoryOptions>(o => o.Validate()));
         services.AddOptions<Server.HttpOptions>().Bind(configuration.GetSection(Server.HttpOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Server.HttpOptions>>(new DelegateValidator<Server.HttpOptions>(o => o.Validate()));
 

@@ -59,6 +59,16 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
         _free.Enqueue(block);
     }
 
+    /// <summary>Lets go of the blocks waiting in the pool (for the garbage collector to take), so
+    /// that a server idle after a burst of traffic gives their memory back.</summary>
+    public void Trim()
+    {
+        while (_free.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _freeCount);
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         Volatile.Write(ref _disposed, true);
@@ -92,5 +102,21 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 /// for this factory when it binds a socket).</summary>
 internal sealed class LargeBlockMemoryPoolFactory : IMemoryPoolFactory<byte>
 {
-    public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => new LargeBlockMemoryPool();
+    private readonly ConcurrentBag<LargeBlockMemoryPool> _pools = [];
+
+    public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
+    {
+        var pool = new LargeBlockMemoryPool();
+        _pools.Add(pool);
+        return pool;
+    }
+
+    /// <summary>Trims every pool made here (one per listening socket).</summary>
+    public void TrimAll()
+    {
+        foreach (var pool in _pools)
+        {
+            pool.Trim();
+        }
+    }
 }
