@@ -31,6 +31,21 @@ internal sealed record Options
     /// <summary>bench/run --ui: the web UI listings section alone.</summary>
     public bool Ui { get; init; }
 
+    /// <summary>bench/run --scale: the cost-at-scale section alone (issue 15).</summary>
+    public bool Scale { get; init; }
+
+    /// <summary>The big store of --scale: manifests in all, repositories, and the manifests (two
+    /// tags each) of the one repository whose tags list is measured.</summary>
+    public StoreShape ScaleBig { get; init; } = new(1_000_000, 100_000, 5_000);
+
+    /// <summary>The small store the big one is compared with: the same shape, the same tag repository.</summary>
+    public StoreShape ScaleSmall { get; init; } = new(7_000, 201, 5_000);
+
+    /// <summary>How long each load test of --scale runs, and how long after the load RSS is read again.</summary>
+    public TimeSpan ScaleLoadDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan ScaleSettle { get; init; } = TimeSpan.FromSeconds(30);
+    public int ScaleConnections { get; init; } = 64;
+
     /// <summary>The repository root, for scripts/rgw and scripts/postgres.</summary>
     public string RepositoryRoot { get; init; } = "";
 
@@ -64,7 +79,8 @@ internal sealed record Options
     {
         string? work = null, wharf = null, outFile = null, analysis = null, load = "", source = "unknown", repo = "";
         string[] only = [];
-        bool smoke = false, s3 = false, gc = false, overhead = false, proxy = false, ui = false;
+        bool smoke = false, s3 = false, gc = false, overhead = false, proxy = false, ui = false, scale = false;
+        int? scaleManifests = null;
         int? rounds = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -83,6 +99,8 @@ internal sealed record Options
                 case "--overhead": overhead = true; break;
                 case "--proxy": proxy = true; break;
                 case "--ui": ui = true; break;
+                case "--scale": scale = true; break;
+                case "--scale-manifests": scaleManifests = int.Parse(args[++i]); break;
                 case "--repo": repo = args[++i]; break;
                 case "--only": only = args[++i].Split(','); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
@@ -92,7 +110,7 @@ internal sealed record Options
         {
             throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--s3 --repo DIR] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, Proxy = proxy, Ui = ui, RepositoryRoot = repo };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, Proxy = proxy, Ui = ui, Scale = scale, RepositoryRoot = repo };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:
@@ -112,6 +130,20 @@ internal sealed record Options
                 // Several 8 MiB parts per push, and the load tests long enough to warm up.
                 options = options with { BlobSize = 32L << 20 };
             }
+        }
+        if (smoke && scale)
+        {
+            // A few thousand manifests and 2 s loads: every step runs, in about two minutes.
+            options = options with
+            {
+                ScaleBig = new(6_000, 300, 500), ScaleSmall = new(700, 21, 500),
+                ScaleLoadDuration = TimeSpan.FromSeconds(2), ScaleSettle = TimeSpan.FromSeconds(2),
+            };
+        }
+        if (scaleManifests is { } m)
+        {
+            // The largest store that fits the time at hand: ten manifests a repository, as at full size.
+            options = options with { ScaleBig = new(m, Math.Max(2, m / 10), Math.Min(options.ScaleBig.TagRepositoryManifests, m / 2)) };
         }
         if (rounds is { } r)
         {

@@ -28,6 +28,11 @@ if (options.Proxy)
     // bench/run --proxy: the pull-through cache against pulling directly; its own part of the report.
     return await ProxyBench.RunAsync(options, runClock, machine, loadBefore);
 }
+if (options.Scale)
+{
+    // bench/run --scale: a large store generated without HTTP, against a small one; its own part of the report.
+    return await ScaleBench.RunAsync(options, runClock, machine, loadBefore);
+}
 if (options.Ui)
 {
     // bench/run --ui: the web UI's listings on a large store; its own part of the report.
@@ -129,13 +134,13 @@ Console.WriteLine(report);
 Console.WriteLine($"benchmark took {runClock.Elapsed.TotalSeconds:0} s");
 if (options.OutFile is not null)
 {
-    // The object-storage, garbage collection, overhead, pull-through cache and web UI sections come
-    // from `bench/run --s3`, `--gc`, `--overhead`, `--proxy` and `--ui`: kept as they were, before the analysis.
+    // The object-storage, garbage collection, overhead, pull-through cache, web UI and scale sections come
+    // from `bench/run --s3`, `--gc`, `--overhead`, `--proxy`, `--ui` and `--scale`: kept as they were, before the analysis.
     if (File.Exists(options.OutFile))
     {
         var old = await File.ReadAllTextAsync(options.OutFile);
         var analysis = options.AnalysisFile is { } a && File.Exists(a) ? await File.ReadAllTextAsync(a) : null;
-        foreach (var heading in new[] { ObjectStorage.Heading, GcBench.Heading, OverheadBench.Heading, ProxyBench.Heading, UiBench.Heading })
+        foreach (var heading in new[] { ObjectStorage.Heading, GcBench.Heading, OverheadBench.Heading, ProxyBench.Heading, UiBench.Heading, ScaleBench.Heading })
         {
             ObjectStorage.Without(old, out var kept, heading);
             if (kept is not null)
