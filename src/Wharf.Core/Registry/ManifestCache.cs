@@ -20,7 +20,7 @@ public sealed class ManifestCache
 
     /// <summary>What the cache may hold unless configured (Cache:ManifestBytes): half for manifests'
     /// bytes by digest, half for what tags and digests of each repository name.</summary>
-    public const long DefaultBudgetBytes = 32 * 1024 * 1024;
+    public const long DefaultBudgetBytes = 8 * 1024 * 1024;
 
     // Bookkeeping around an entry's bytes: the key strings, the record, the dictionary node.
     private const long EntryOverhead = 300;

@@ -1,6 +1,6 @@
 namespace Wharf.Tests.Configuration;
 
-/// <summary>Cache budgets (Cache:*) are checked at start like every other setting.</summary>
+/// <summary>Cache budgets (Cache:*) and memory settings (Memory:*) are checked at start like every other setting.</summary>
 public sealed class CacheSettingsTests
 {
     [Fact]
@@ -9,11 +9,13 @@ public sealed class CacheSettingsTests
         var storage = Path.Combine(Path.GetTempPath(), "wharf-cache-check-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var problems = StartupChecks.Run(storage, ("Cache:ManifestBytes", "-1"), ("Cache:BlobLinkBytes", "-5"), ("Cache:SqlitePageCacheBytes", "1024"));
+            var problems = StartupChecks.Run(storage, ("Cache:ManifestBytes", "-1"), ("Cache:BlobLinkBytes", "-5"), ("Cache:SqlitePageCacheBytes", "1024"),
+                ("Memory:TrimAfterIdle", "-00:00:01"));
 
             Assert.Contains(problems, p => p.Contains("Cache:ManifestBytes must be 0 (off) or more", StringComparison.Ordinal));
             Assert.Contains(problems, p => p.Contains("Cache:BlobLinkBytes must be 0 (off) or more", StringComparison.Ordinal));
             Assert.Contains(problems, p => p.Contains("Cache:SqlitePageCacheBytes must be at least 65536", StringComparison.Ordinal));
+            Assert.Contains(problems, p => p.Contains("Memory:TrimAfterIdle must be 0 (off) or positive", StringComparison.Ordinal));
         }
         finally
         {
