@@ -27,8 +27,9 @@ public sealed class MemoryOptions
 /// and keeps it: a registry that served a burst of pulls would otherwise sit at its peak for hours.
 /// When no request has started or is running for <see cref="MemoryOptions.TrimAfterIdle"/>, this
 /// runs one aggressive, compacting collection (which decommits free heap) and lets go of the
-/// network buffers the transport keeps pooled; then it waits for traffic again. The collection
-/// takes milliseconds, and only ever while nothing is being served.
+/// network buffers the transport keeps pooled, if the heap grew by more than a few MiB since the
+/// last time; then it waits for traffic again. The collection takes milliseconds, and only ever
+/// while nothing is being served.
 /// </summary>
 internal sealed partial class IdleMemoryTrim(IOptions<MemoryOptions> options, IMemoryPoolFactory<byte> pools, ILogger<IdleMemoryTrim> logger) : BackgroundService
 {
@@ -77,10 +78,19 @@ internal sealed partial class IdleMemoryTrim(IOptions<MemoryOptions> options, IM
             {
                 continue;
             }
-            Trim();
             trimmed = true;
+            // A few requests (a metrics scrape, a health check) leave nothing worth a collection.
+            if (GC.GetGCMemoryInfo().TotalCommittedBytes > _committedAfterTrim + GrowthWorthTrimming)
+            {
+                Trim();
+            }
         }
     }
+
+    // Committed heap above what the last trim left before another trim is worth its pause.
+    private const long GrowthWorthTrimming = 16 * 1024 * 1024;
+
+    private long _committedAfterTrim;
 
     private void Trim()
     {
@@ -88,6 +98,7 @@ internal sealed partial class IdleMemoryTrim(IOptions<MemoryOptions> options, IM
         (pools as LargeBlockMemoryPoolFactory)?.TrimAll();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        _committedAfterTrim = GC.GetGCMemoryInfo().TotalCommittedBytes;
         var beforeMiB = before / (1024 * 1024);
         var afterMiB = Environment.WorkingSet / (1024 * 1024);
         Log.Trimmed(logger, beforeMiB, afterMiB);
