@@ -81,18 +81,14 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 
     // --- Blobs and repository links ---
 
-    public async Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken)
-    {
-        await using var connection = Open();
-        await using var command = Command(connection, null, """
+    public Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
+        Task.FromResult(Read("""
             SELECT b.size FROM repository_blobs rb
             JOIN repositories r ON r.id = rb.repository_id
             JOIN blobs b ON b.digest = rb.digest
             WHERE r.name = $repository AND rb.digest = $digest
-            """, ("$repository", repository.Value), ("$digest", digest.ToString()));
-        var result = await command.ExecuteScalarAsync(cancellationToken);
-        return result is null or DBNull ? null : Convert.ToInt64(result);
-    }
+            """, command => command.ExecuteScalar() is long size ? size : (long?)null,
+            ("$repository", repository.Value), ("$digest", digest.ToString())));
 
     public async Task<long?> GetBlobSizeAsync(Digest digest, CancellationToken cancellationToken)
     {
@@ -141,25 +137,26 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 
     private const string ManifestColumns = "m.digest, m.media_type, m.size, m.subject_digest, m.artifact_type, m.annotations";
 
-    public async Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken)
-    {
-        await using var connection = Open();
-        await using var command = reference.IsDigest
-            ? Command(connection, null, $"""
-                SELECT {ManifestColumns}, m.payload FROM manifests m JOIN repositories r ON r.id = m.repository_id
-                WHERE r.name = $repository AND m.digest = $reference
-                """, ("$repository", repository.Value), ("$reference", reference.Digest.ToString()!))
-            : Command(connection, null, $"""
-                SELECT {ManifestColumns}, m.payload FROM tags t
-                JOIN repositories r ON r.id = t.repository_id
-                JOIN manifests m ON m.id = t.manifest_id
-                WHERE r.name = $repository AND t.name = $reference
-                """, ("$repository", repository.Value), ("$reference", reference.TagName!));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : (byte[])reader.GetValue(6) }
-            : null;
-    }
+    private const string ManifestByDigestSql = $"""
+        SELECT {ManifestColumns}, m.payload FROM manifests m JOIN repositories r ON r.id = m.repository_id
+        WHERE r.name = $repository AND m.digest = $reference
+        """;
+
+    private const string ManifestByTagSql = $"""
+        SELECT {ManifestColumns}, m.payload FROM tags t
+        JOIN repositories r ON r.id = t.repository_id
+        JOIN manifests m ON m.id = t.manifest_id
+        WHERE r.name = $repository AND t.name = $reference
+        """;
+
+    public Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken) =>
+        Task.FromResult(Read(reference.IsDigest ? ManifestByDigestSql : ManifestByTagSql, command =>
+        {
+            using var reader = command.ExecuteReader();
+            return reader.Read()
+                ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : (byte[])reader.GetValue(6) }
+                : null;
+        }, ("$repository", repository.Value), ("$reference", reference.IsDigest ? reference.Digest.ToString()! : reference.TagName!)));
 
     public async Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
     {
@@ -438,6 +435,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 
     public void Dispose()
     {
+        DisposeReaders();
         _writeLock.Dispose();
         ReleasePool(_connectionString);
     }
@@ -470,12 +468,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 
     // --- Helpers ---
 
-    /// <summary>SQLite's page cache per connection, in bytes (SQLite's own default is 2 MiB). The
-    /// pool keeps a connection per concurrent request, so this times the concurrency is what the
-    /// caches may take; the operating system caches the file besides.</summary>
+    /// <summary>SQLite's page cache per connection, in bytes (SQLite's own default is 2 MiB). A
+    /// connection is open per query running at once, so this times that number is what the caches
+    /// may take; the operating system caches the file besides.</summary>
     public long PageCacheBytes { get; init; } = DefaultPageCacheBytes;
 
-    public const long DefaultPageCacheBytes = 512 * 1024;
+    public const long DefaultPageCacheBytes = 2 * 1024 * 1024;
 
     // The physical connections (pooled under many SqliteConnection objects) already sized.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _sized = [];

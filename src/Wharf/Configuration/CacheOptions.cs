@@ -16,8 +16,9 @@ public sealed class CacheOptions
     public long BlobLinkBytes { get; set; } = Wharf.Registry.BlobLinkCache.DefaultBudgetBytes;
 
     /// <summary>SQLite's page cache, per open connection (the operating system caches the file
-    /// beside it): SQLite's own default is 2 MiB, which under 64 concurrent requests is 128 MiB.</summary>
-    public long SqlitePageCacheBytes { get; set; } = 512 * 1024;
+    /// beside it). A connection is open per query running at once (a handful, as SQLite's calls
+    /// hold a thread each) plus up to eight idle ones kept for the reads every pull makes.</summary>
+    public long SqlitePageCacheBytes { get; set; } = Wharf.Metadata.SqliteMetadataStore.DefaultPageCacheBytes;
 
     public IEnumerable<string> Validate()
     {
