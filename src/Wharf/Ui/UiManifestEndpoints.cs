@@ -81,7 +81,7 @@ internal static class UiManifestEndpoints
         var children = isObject && root.TryGetProperty("manifests", out var m) && m.ValueKind == JsonValueKind.Array ? m : default;
 
         var tags = await metadata.ListTagsOfManifestAsync(repository, record.Digest, 100, cancellationToken);
-        var imageConfig = await ReadImageConfigAsync(services.GetRequiredService<IBlobStorage>(), config, cancellationToken);
+        using var imageConfig = await ReadImageConfigAsync(services.GetRequiredService<IBlobStorage>(), config, cancellationToken);
         var missingChildren = children.ValueKind == JsonValueKind.Array
             ? await metadata.FindMissingManifestsAsync(repository, DigestsOf(children), cancellationToken)
             : [];
@@ -116,7 +116,6 @@ internal static class UiManifestEndpoints
         {
             json.WriteNullValue();
         }
-        imageConfig?.Dispose();
         json.WriteStartArray("layers");
         foreach (var layer in Items(layers))
         {
@@ -159,9 +158,22 @@ internal static class UiManifestEndpoints
         {
             return null;
         }
+        // The descriptor's size is the pusher's word: reading stops one byte past it, so a manifest
+        // that points its config at a large layer costs no more than it claims, and is not shown.
+        var buffer = new byte[SizeOf(config) + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+        if (length != buffer.Length - 1)
+        {
+            return null;
+        }
         try
         {
-            return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+            return JsonDocument.Parse(buffer.AsMemory(0, length));
         }
         catch (JsonException)
         {

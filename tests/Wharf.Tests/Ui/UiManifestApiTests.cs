@@ -176,6 +176,27 @@ public sealed class UiManifestApiTests(WharfApiFactory factory) : ApiTestBase(fa
         await RegistryClient.AssertErrorAsync(again, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
     }
 
+    [Fact]
+    public async Task Describe_ConfigDescriptorUnderstatingItsBlob_ShowsNoImageAndReadsNoMore()
+    {
+        var repository = $"ui/{Id()}";
+        // The config descriptor names a whole image config (a valid one, padded to 64 KiB) but
+        // claims 10 bytes of it: nothing past the claim is read, so nothing of it is shown.
+        var big = Encoding.UTF8.GetBytes(ImageConfig.Replace("\"author\":\"wharf tests\"", $"\"author\":\"{new string('x', 64 * 1024)}\"", StringComparison.Ordinal));
+        Assert.True(big.Length > 64 * 1024);
+        var bigDigest = await Registry.PushBlobAsync(repository, big);
+        var json = TestManifests.OciImage(bigDigest, 10, []);
+        using (var put = await Registry.PutManifestAsync(repository, "lying", json, TestManifests.OciManifestType))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var page = await DescribeAsync(repository, "lying");
+
+        Assert.Equal(JsonValueKind.Null, page.GetProperty("image").ValueKind);
+        Assert.Equal(10, page.GetProperty("config").GetProperty("size").GetInt64());
+    }
+
     [Theory]
     [InlineData("repository=ui/x&reference=..%2Fetc", HttpStatusCode.NotFound, "MANIFEST_UNKNOWN")]
     [InlineData("repository=UI/Bad&reference=v1", HttpStatusCode.BadRequest, "NAME_INVALID")]
