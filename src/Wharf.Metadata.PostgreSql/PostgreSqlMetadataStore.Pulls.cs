@@ -10,8 +10,9 @@ public sealed partial class PostgreSqlMetadataStore
         {
             return;
         }
-        // One statement for the batch. Sorted, so that replicas flushing at once lock the rows they
-        // share in the same order (no deadlock); GREATEST skips NULL, and a time only moves forward.
+        // One statement for the batch (sorted only for a steady order; replicas that deadlock on
+        // rows they share fail a batch, which ManifestPulls queues again). GREATEST skips NULL, and
+        // a time only moves forward.
         var sorted = pulls.OrderBy(p => p.Repository.Value, StringComparer.Ordinal).ThenBy(p => p.Digest.ToString(), StringComparer.Ordinal).ToArray();
         // The manifests pulled, and the children an index among them lists (kind 3: a manifest).
         await WriteAsync((connection, _) => ExecuteAsync(connection, """
@@ -38,7 +39,8 @@ public sealed partial class PostgreSqlMetadataStore
         // A prefix is a range of names ('0' follows '/'; the names are COLLATE "C"), which the
         // unique index on repositories(name) serves.
         var range = prefix.Length > 0 ? "AND r.name > $2 AND r.name < $3" : "";
-        var resume = after is not null ? "AND (r.name, m.digest) > ($4, $5)" : "";
+        // The plain r.name >= bound lets the index on repositories(name) start where the last page ended.
+        var resume = after is not null ? "AND r.name >= $4 AND (r.name, m.digest) > ($4, $5)" : "";
         await using var command = Command($"""
             SELECT r.name, m.digest FROM repositories r JOIN manifests m ON m.repository_id = r.id
             WHERE GREATEST(m.pulled_at, m.created_at) < $1 {range} {resume}

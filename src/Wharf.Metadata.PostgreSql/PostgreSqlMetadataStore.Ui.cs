@@ -104,7 +104,7 @@ public sealed partial class PostgreSqlMetadataStore
             WHERE r.name = $1
             ORDER BY t.name
             LIMIT $3
-            """, Text(repository.Value), Text(digest.ToString()), QueryLimit(limit - 1));
+            """, Text(repository.Value), Text(digest.ToString()), Value((long)limit));
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

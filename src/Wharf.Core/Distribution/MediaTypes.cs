@@ -10,6 +10,12 @@ public static class MediaTypes
     public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";
     public const string OciEmpty = "application/vnd.oci.empty.v1+json";
+    public const string OciImageConfig = "application/vnd.oci.image.config.v1+json";
+    public const string DockerImageConfig = "application/vnd.docker.container.image.v1+json";
+
+    /// <summary>A container image's configuration (platform, how it runs, its history), as opposed
+    /// to an artifact's config.</summary>
+    public static bool IsImageConfig(string? mediaType) => mediaType is OciImageConfig or DockerImageConfig;
     public const string OctetStream = "application/octet-stream";
 
     public static bool IsImageManifest(string mediaType) => mediaType is OciManifest or DockerManifest;

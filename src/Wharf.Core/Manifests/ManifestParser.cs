@@ -60,7 +60,6 @@ public static class ManifestParser
     public static RegistryException TooLarge() =>
         new(ErrorCode.ManifestInvalid, $"manifest is larger than {MaxManifestBytes} bytes", status: 413);
 
-
     /// <param name="contentType">The request's Content-Type, parameters allowed; may be null.</param>
     public static ParsedManifest Parse(ReadOnlyMemory<byte> body, string? contentType)
     {

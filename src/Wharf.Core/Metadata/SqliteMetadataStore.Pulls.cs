@@ -19,7 +19,7 @@ public sealed partial class SqliteMetadataStore
                 WHERE repository_id = (SELECT id FROM repositories WHERE name = $repository)
                   AND (digest = $digest OR digest IN (
                       SELECT mr.digest FROM manifest_references mr JOIN manifests i ON i.id = mr.manifest_id
-                      WHERE i.repository_id = manifests.repository_id AND i.digest = $digest AND mr.kind = 3))
+                      WHERE i.repository_id = (SELECT id FROM repositories WHERE name = $repository) AND i.digest = $digest AND mr.kind = 3))
                 """, ("$repository", ""), ("$digest", ""), ("$at", 0L));
             foreach (var pull in pulls)
             {
@@ -37,7 +37,9 @@ public sealed partial class SqliteMetadataStore
         // A prefix is a range of names ('0' follows '/'), which the index on repositories(name)
         // serves; the conditions are left out rather than disabled, so that the planner sees them.
         var range = prefix.Length > 0 ? "AND r.name > $lower AND r.name < $upper" : "";
-        var resume = after is not null ? "AND (r.name > $afterName OR (r.name = $afterName AND m.digest > $afterDigest))" : "";
+        // The plain r.name >= bound lets the index on repositories(name) start the next page where
+        // the last one ended instead of walking from the first name again.
+        var resume = after is not null ? "AND r.name >= $afterName AND (r.name > $afterName OR m.digest > $afterDigest)" : "";
         await using var connection = Open();
         await using var command = Command(connection, null, $"""
             SELECT r.name, m.digest FROM repositories r JOIN manifests m ON m.repository_id = r.id

@@ -47,8 +47,16 @@ public sealed partial class SqliteMetadataStore
             ForeignKeys = null,
         }.ToString();
         var connection = new SqliteConnection(_readerConnectionString);
-        connection.Open();
-        Execute(connection, null, $"PRAGMA cache_size = -{Math.Max(64, PageCacheBytes / 1024)}");
+        try
+        {
+            connection.Open();
+            Execute(connection, null, $"PRAGMA cache_size = -{Math.Max(64, PageCacheBytes / 1024)}");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
         return new Reader(connection);
     }
 

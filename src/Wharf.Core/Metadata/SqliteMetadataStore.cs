@@ -441,7 +441,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     }
 
     /// <summary>Closes the pooled connections to <paramref name="databaseFile"/> (named as the store
-    /// was given it), so that the file can be moved or deleted. Only that database's: clearing every
+    /// was given it), so that the file can be moved or deleted once its store is disposed (a
+    /// store's own reading connections close with it). Only that database's: clearing every
     /// pool in the process races with other stores opening connections at the same moment (the
     /// connection just taken from a pool is disposed under its opener).</summary>
     public static void ReleaseConnections(string databaseFile)

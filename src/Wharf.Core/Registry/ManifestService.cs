@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using Wharf.Distribution;
 using Wharf.Events;
@@ -37,13 +36,10 @@ public sealed class ManifestService(IBlobStorage storage, IMetadataStore metadat
         var record = await metadata.GetManifestAsync(repository, reference, cancellationToken)
             ?? throw new RegistryException(ErrorCode.ManifestUnknown, $"manifest {reference} is not in repository {repository}");
         path = StoragePaths.Blob(record.Digest);
+        // Kept with the row by the store: the answer is already here, no file to read (and no
+        // entry by digest, which only spares file reads).
         var bytes = record.Payload;
-        if (bytes is not null)
-        {
-            // The store kept them with the row: the answer is already here, no file to read.
-            cache.AddBytes(record.Digest, bytes);
-        }
-        else if (!cache.TryGetBytes(record.Digest, out bytes))
+        if (bytes is null && !cache.TryGetBytes(record.Digest, out bytes))
         {
             bytes = record.Size <= ManifestCache.MaxCachedBytes ? await ReadStoredAsync(record.Digest, record.Size, cancellationToken) : null;
             if (bytes is not null)

@@ -53,8 +53,14 @@ public sealed class SizedCache<TKey, TValue>
         }
         if (generations.Old.Entries.TryGetValue(key, out value!))
         {
-            // Still wanted: it moves to the young generation and outlives the old one.
+            // Still wanted: it moves to the young generation and outlives the old one. A removal
+            // that ran meanwhile took it from the old one first (see Remove); then the move is
+            // undone, so that nothing removed comes back.
             Set(key, value);
+            if (!generations.Old.Entries.TryGetValue(key, out var still) || !EqualityComparer<TValue>.Default.Equals(still, value))
+            {
+                Remove(key);
+            }
             return true;
         }
         return false;
@@ -90,7 +96,9 @@ public sealed class SizedCache<TKey, TValue>
     public void Remove(TKey key)
     {
         var generations = Volatile.Read(ref _generations);
-        foreach (var generation in new[] { generations.Young, generations.Old })
+        // Old first: a read that finds the entry there and moves it young checks afterwards that
+        // it is still old, so whichever order the two run in, the entry ends up gone.
+        foreach (var generation in new[] { generations.Old, generations.Young })
         {
             if (generation.Entries.TryRemove(key, out var removed))
             {

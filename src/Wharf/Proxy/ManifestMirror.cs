@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Wharf.Distribution;
 using Wharf.Manifests;
 using Wharf.Metadata;
@@ -141,7 +140,7 @@ internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pu
     {
         using var response = await repository.Upstream.SendAsync(HttpMethod.Get, repository.Remote, $"manifests/{reference}", ManifestTypes, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
         repository.Upstream.EnsureFound(response, () => NotUpstream(repository, reference));
-        var bytes = await ReadBoundedAsync(repository.Upstream, response);
+        var bytes = await ReadBoundedAsync(repository.Upstream, response, CancellationToken.None);
         var contentType = response.Content.Headers.ContentType?.MediaType;
         // The upstream's own digest is checked when it sends one (a tag pull); a digest pull is
         // checked against the digest asked for.
@@ -171,21 +170,30 @@ internal sealed class ManifestMirror(ManifestService manifests, ManifestPulls pu
     internal static Digest? UpstreamDigest(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var digest) ? digest : null;
 
-    /// <summary>An upstream's manifest (or referrers index), bounded like a pushed one.</summary>
-    internal static async Task<byte[]> ReadBoundedAsync(UpstreamRegistry upstream, HttpResponseMessage response)
+    /// <summary>An upstream's manifest (or referrers index), bounded like a pushed one in size, and
+    /// in time by the response timeout: an upstream that stops sending mid-body fails the fetch
+    /// rather than holding it (and every pull waiting on it) for ever.</summary>
+    internal static async Task<byte[]> ReadBoundedAsync(UpstreamRegistry upstream, HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        var tooLarge = new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
+        if (response.Content.Headers.ContentLength > ManifestParser.MaxManifestBytes)
+        {
+            throw tooLarge;
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(upstream.ResponseTimeout);
         try
         {
-            if (response.Content.Headers.ContentLength > ManifestParser.MaxManifestBytes)
-            {
-                throw ManifestParser.TooLarge();
-            }
-            await using var body = await response.Content.ReadAsStreamAsync();
-            return await ManifestParser.ReadBoundedAsync(body, CancellationToken.None);
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            return await ManifestParser.ReadBoundedAsync(body, timeout.Token);
         }
-        catch (RegistryException)
+        catch (RegistryException e) when (e.Status == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new UpstreamUnavailableException(upstream.Name, $"sent a manifest larger than {ManifestParser.MaxManifestBytes} bytes");
+            throw tooLarge;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamUnavailableException(upstream.Name, $"did not finish sending the manifest within {upstream.ResponseTimeout.TotalSeconds:0} s");
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Wharf.Api;
 using Wharf.Distribution;
@@ -218,7 +217,7 @@ internal static class ProxyEndpoints
             {
                 // Read whole (an index is bounded like any manifest), so a failure mid-way still
                 // falls back to the cached list instead of cutting the client's answer.
-                var index = await ManifestMirror.ReadBoundedAsync(proxied.Upstream, response);
+                var index = await ManifestMirror.ReadBoundedAsync(proxied.Upstream, response, context.RequestAborted);
                 context.Response.ContentType = MediaTypes.OciIndex;
                 context.Response.ContentLength = index.Length;
                 if (response.Headers.TryGetValues("OCI-Filters-Applied", out var filters))

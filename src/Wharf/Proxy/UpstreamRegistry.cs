@@ -110,8 +110,6 @@ internal sealed class UpstreamRegistry : IDisposable
         }
     }
 
-    /// <summary>One request, its connection and headers bounded by the configured timeouts;
-    /// failures to reach the upstream are reported as such, not as the client's cancellation.</summary>
     /// <summary>How long an upstream that could not be reached is not asked again: pulls meanwhile
     /// get the cached copy (or the failure) at once instead of each waiting out the timeouts.</summary>
     internal static readonly TimeSpan RetryUnreachableAfter = TimeSpan.FromSeconds(5);
@@ -119,6 +117,13 @@ internal sealed class UpstreamRegistry : IDisposable
     private long _unreachableUntil;
     private string _unreachableReason = "";
 
+    /// <summary>How long an answer (its headers, then a manifest's body) may take.</summary>
+    internal TimeSpan ResponseTimeout => _responseTimeout;
+
+    /// <summary>One request, its connection and headers bounded by the configured timeouts;
+    /// failures to reach the upstream are reported as such, not as the client's cancellation.
+    /// Only a connection that cannot be made marks the upstream unreachable for a while: a slow
+    /// or broken answer fails that request alone.</summary>
     internal async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         if (Environment.TickCount64 < Volatile.Read(ref _unreachableUntil))
@@ -134,13 +139,16 @@ internal sealed class UpstreamRegistry : IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // The handler's connect timeout cancels too, before the answer's timeout has run out.
-            throw Unreachable(timeout.IsCancellationRequested
-                ? $"did not answer within {_responseTimeout.TotalSeconds:0} s"
-                : $"is unreachable: no connection within {_connectTimeout.TotalSeconds:0.#} s");
+            throw timeout.IsCancellationRequested
+                ? new UpstreamUnavailableException(Name, $"did not answer within {_responseTimeout.TotalSeconds:0} s")
+                : Unreachable($"is unreachable: no connection within {_connectTimeout.TotalSeconds:0.#} s");
         }
         catch (HttpRequestException e)
         {
-            throw Unreachable("is unreachable: " + (e.InnerException?.Message ?? e.Message));
+            var reason = "is unreachable: " + (e.InnerException?.Message ?? e.Message);
+            throw e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError
+                ? Unreachable(reason)
+                : new UpstreamUnavailableException(Name, reason);
         }
     }
 

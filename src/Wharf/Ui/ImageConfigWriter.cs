@@ -61,7 +61,17 @@ internal static class ImageConfigWriter
         json.WriteStartObject();
         foreach (var entry in map.EnumerateObject())
         {
-            json.WriteString(entry.Name, entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString() : entry.Value.GetRawText());
+            string name;
+            try
+            {
+                name = entry.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                // A key no .NET string can hold (half a UTF-16 pair): that entry is left out.
+                continue;
+            }
+            json.WriteString(name, StoredManifests.TextOf(entry.Value));
         }
         json.WriteEndObject();
     }
@@ -79,7 +89,7 @@ internal static class ImageConfigWriter
         json.WriteStartArray(asName);
         foreach (var item in array.EnumerateArray())
         {
-            json.WriteStringValue(item.ValueKind == JsonValueKind.String ? item.GetString() : item.GetRawText());
+            json.WriteStringValue(StoredManifests.TextOf(item));
         }
         json.WriteEndArray();
     }

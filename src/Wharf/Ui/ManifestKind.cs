@@ -18,9 +18,6 @@ internal static class ManifestKind
         {
             return artifactType is null ? Index : Artifact;
         }
-        return artifactType is null or ImageConfig or DockerImageConfig ? Image : Artifact;
+        return artifactType is null || MediaTypes.IsImageConfig(artifactType) ? Image : Artifact;
     }
-
-    private const string ImageConfig = "application/vnd.oci.image.config.v1+json";
-    private const string DockerImageConfig = "application/vnd.docker.container.image.v1+json";
 }

@@ -73,6 +73,26 @@ internal static class StoredManifests
 
     public static string? String(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
+            ? TextOf(value)
             : null;
+
+    /// <summary>A value as the page shows it: a string's text, anything else its JSON. JSON lets a
+    /// string escape half a UTF-16 pair ("\ud800"), which no .NET string can hold: such a string is
+    /// shown as its JSON text (inside the quotes), escapes and all, rather than failing the page.</summary>
+    public static string TextOf(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                return value.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                // The string's JSON text inside its quotes.
+                return value.GetRawText()[1..^1];
+            }
+        }
+        return value.GetRawText();
+    }
 }

@@ -25,9 +25,6 @@ internal static class UiManifestEndpoints
     private const int MaxReferrerDepth = 4;
     private const int MaxReferrers = 200;
 
-    private const string OciImageConfig = "application/vnd.oci.image.config.v1+json";
-    private const string DockerImageConfig = "application/vnd.docker.container.image.v1+json";
-
     public static IEndpointRouteBuilder MapUiManifestEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet(ManifestPath, UiRequest.Handle(DescribeAsync));
@@ -145,8 +142,7 @@ internal static class UiManifestEndpoints
 
     private static async Task<JsonDocument?> ReadImageConfigAsync(IBlobStorage storage, JsonElement config, CancellationToken cancellationToken)
     {
-        var mediaType = StoredManifests.String(config, "mediaType");
-        if (mediaType is not (OciImageConfig or DockerImageConfig)
+        if (!MediaTypes.IsImageConfig(StoredManifests.String(config, "mediaType"))
             || !Digest.TryParse(StoredManifests.String(config, "digest"), out var digest)
             || SizeOf(config) is <= 0 or > MaxConfigBytes)
         {

@@ -85,8 +85,9 @@ internal static class UiSessionEndpoints
                 return (user.GetString()!, password.GetString()!);
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Not JSON, or a name or password no .NET string can hold (half a UTF-16 pair).
         }
         throw new RegistryException(ErrorCode.Unsupported, "sign in with a JSON body {\"username\":..., \"password\":...}", status: 400);
     }

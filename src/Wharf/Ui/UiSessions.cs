@@ -30,7 +30,8 @@ public sealed class UiSessions
         _time = time;
         _issuer = auth.Token.Issuer;
         // Loaded on the first sign-in, so that a registry without users never makes a key.
-        _signing = new Lazy<SigningCredentials>(() => AuthServices.LoadBuiltInSigningCredentials(services));
+        // A load that failed (a database not reachable yet) is tried again by the next request.
+        _signing = new Lazy<SigningCredentials>(() => AuthServices.LoadBuiltInSigningCredentials(services), LazyThreadSafetyMode.PublicationOnly);
         _validation = new Lazy<TokenValidationParameters>(() => new TokenValidationParameters
         {
             ValidIssuer = _issuer,
@@ -42,7 +43,7 @@ public sealed class UiSessions
             ValidateLifetime = true,
             ClockSkew = TimeSpan.FromSeconds(30),
             LifetimeValidator = (notBefore, expires, _, parameters) => ValidLifetime(notBefore, expires, parameters.ClockSkew),
-        });
+        }, LazyThreadSafetyMode.PublicationOnly);
     }
 
     /// <summary>Starts a session for <paramref name="user"/>, whose password was just checked.</summary>

@@ -42,6 +42,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>When set, blob bodies wait for it after the headers went out.</summary>
     public TaskCompletionSource? HoldBlobBodies { get; set; }
 
+    /// <summary>When set, manifest bodies send half their bytes and then wait for it.</summary>
+    public TaskCompletionSource? StallManifestBodies { get; set; }
+
     public static async Task<FakeUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -130,6 +133,12 @@ public sealed class FakeUpstream : IAsyncDisposable
             context.Response.Headers["Docker-Content-Digest"] = digest;
             if (!HttpMethods.IsHead(context.Request.Method))
             {
+                if (StallManifestBodies is { } stall)
+                {
+                    await context.Response.Body.WriteAsync(manifest.Bytes.AsMemory(0, manifest.Bytes.Length / 2));
+                    await context.Response.Body.FlushAsync();
+                    await stall.Task;
+                }
                 await context.Response.Body.WriteAsync(manifest.Bytes);
             }
             return;
@@ -175,6 +184,7 @@ public sealed class FakeUpstream : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         HoldBlobBodies?.TrySetResult();
+        StallManifestBodies?.TrySetResult();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

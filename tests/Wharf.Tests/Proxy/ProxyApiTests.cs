@@ -220,6 +220,28 @@ public sealed class ProxyApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpstreamThatStopsMidManifest_FailsThePullWithinTheResponseTimeoutAndIsAskedAgainNextTime()
+    {
+        _upstream.AddImage("library/app", "1.0", Layer(100, 1));
+        _upstream.StallManifestBodies = new TaskCompletionSource();
+        using var proxy = Proxy(("Proxy:ResponseTimeout", "00:00:01"));
+        var http = proxy.CreateClient();
+
+        var stalled = Stopwatch.StartNew();
+        using var failed = await GetManifestAsync(http, "up.test/library/app", "1.0");
+        var stalledTook = stalled.Elapsed;
+        _upstream.StallManifestBodies.TrySetResult();
+        _upstream.StallManifestBodies = null;
+        // A slow answer is that request's failure alone: the upstream is not shut out for a while.
+        using var next = await GetManifestAsync(http, "up.test/library/app", "1.0");
+
+        await RegistryClient.AssertErrorAsync(failed, HttpStatusCode.NotFound, "MANIFEST_UNKNOWN");
+        Assert.Contains("did not finish sending the manifest", await failed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.InRange(stalledTook, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
     public async Task UpstreamThatDoesNotAnswer_IsNotWaitedForAgainByEveryPull()
     {
         using var hole = await BlackHoleListener.StartAsync();

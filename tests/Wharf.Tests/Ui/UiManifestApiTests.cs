@@ -177,6 +177,31 @@ public sealed class UiManifestApiTests(WharfApiFactory factory) : ApiTestBase(fa
     }
 
     [Fact]
+    public async Task Describe_StringsHoldingHalfAUtf16Pair_AreShownAsTheirJsonNotA500()
+    {
+        var repository = $"ui/{Id()}";
+        // JSON may escape a lone surrogate, which no .NET string can hold.
+        var config = ImageConfig.Replace("\"MODE=production\"", "\"MODE=\\ud800\"", StringComparison.Ordinal)
+            .Replace("\"org.opencontainers.image.source\"", "\"\\udfff\":\"x\",\"org.opencontainers.image.source\"", StringComparison.Ordinal);
+        var (digest, json, _, _) = await PushImageAsync(repository, "odd", config);
+        var index = $$$"""
+            {"schemaVersion":2,"mediaType":"{{{TestManifests.OciIndexType}}}","manifests":[{"mediaType":"{{{TestManifests.OciManifestType}}}",
+              "digest":"{{{digest}}}","size":{{{Encoding.UTF8.GetByteCount(json)}}},"platform":{"os":"linux","architecture":"\ud800"}}]}
+            """;
+        using (var put = await Registry.PutManifestAsync(repository, "odd-index", index, TestManifests.OciIndexType))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var image = (await DescribeAsync(repository, "odd")).GetProperty("image");
+        Assert.Contains("MODE=\\ud800", image.GetProperty("env").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("https://example.com/app", image.GetProperty("labels").GetProperty("org.opencontainers.image.source").GetString());
+        using var tags = await Http.GetAsync($"/wharf/ui/api/tags?repository={repository}");
+        Assert.Equal(HttpStatusCode.OK, tags.StatusCode);
+        await DescribeAsync(repository, "odd-index");
+    }
+
+    [Fact]
     public async Task Describe_ConfigDescriptorUnderstatingItsBlob_ShowsNoImageAndReadsNoMore()
     {
         var repository = $"ui/{Id()}";
