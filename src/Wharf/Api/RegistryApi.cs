@@ -24,7 +24,7 @@ internal static class RegistryApi
             throw new RegistryException(ErrorCode.Unsupported, $"no resource at {path}", status: 404);
         }
         var method = context.Request.Method;
-        context.Features.Get<Observability.RequestFacts>()?.Describe(route, method);
+        context.Features.Get<Observability.RequestFacts>()?.Describe(route, method, context.Request.Query);
         // Read-only mode refuses writes before anything else, as distribution does (405 UNSUPPORTED).
         if (method is not ("GET" or "HEAD") && context.RequestServices.GetRequiredService<Operations.IReadOnlyMode>().IsReadOnly)
         {

@@ -17,10 +17,13 @@ internal sealed class RequestFacts
     /// <summary>The tag, digest or upload id the request names.</summary>
     public string? Reference { get; set; }
 
-    /// <summary>Records what the registry API parsed from the path.</summary>
-    public void Describe(RegistryRoute route, string method)
+    /// <summary>Records what the registry API parsed from the path. An upload start that asks for a
+    /// cross-repository mount (<c>?mount=</c>) is <c>blob_mount</c>, so the log and the metrics show
+    /// how often clients mount rather than upload; its status says which happened (201 mounted, 202
+    /// an upload session instead).</summary>
+    public void Describe(RegistryRoute route, string method, IQueryCollection query)
     {
-        Operation = OperationOf(route.Kind, method);
+        Operation = route.Kind == RouteKind.UploadStart && query.ContainsKey("mount") ? "blob_mount" : OperationOf(route.Kind, method);
         Repository = route.Name.Length > 0 ? route.Name : null;
         Reference = route.Argument.Length > 0 ? route.Argument : null;
     }

@@ -40,6 +40,17 @@ public sealed class MetricsEndToEndTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         }
         Assert.Equal(layer, await http.GetByteArrayAsync($"/v2/metrics/app/blobs/{layerDigest}"));
+        // A mount is counted apart from other upload starts, whether it mounts (201) or falls back to an upload (202).
+        using (var mounted = await http.PostAsync($"/v2/metrics/copy/blobs/uploads/?mount={layerDigest}&from=metrics/app", null))
+        {
+            Assert.Equal(HttpStatusCode.Created, mounted.StatusCode);
+        }
+        using (var fellBack = await http.PostAsync($"/v2/metrics/copy/blobs/uploads/?mount=sha256:{new string('0', 64)}&from=metrics/app", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, fellBack.StatusCode);
+            using var cancel = await http.DeleteAsync(fellBack.Headers.Location);
+            Assert.Equal(HttpStatusCode.NoContent, cancel.StatusCode);
+        }
         long errorBodyLength;
         using (var missing = await http.GetAsync("/v2/metrics/app/manifests/nope"))
         {
@@ -50,6 +61,7 @@ public sealed class MetricsEndToEndTests(ITestOutputHelper output)
 
         double Moved(string name, params (string, string)[] labels) => PrometheusText.Sum(after, name, labels) - PrometheusText.Sum(before, name, labels);
         Assert.Equal(2, Moved("wharf_http_requests_total", ("operation", "upload_start"), ("method", "POST"), ("status_class", "2xx")));
+        Assert.Equal(2, Moved("wharf_http_requests_total", ("operation", "blob_mount"), ("method", "POST"), ("status_class", "2xx")));
         Assert.Equal(1, Moved("wharf_http_requests_total", ("operation", "manifest_put"), ("status_class", "2xx")));
         Assert.Equal(3, Moved("wharf_http_requests_total", ("operation", "manifest_get"), ("method", "GET"), ("status_class", "2xx")));
         Assert.Equal(1, Moved("wharf_http_requests_total", ("operation", "manifest_get"), ("status_class", "4xx")));
