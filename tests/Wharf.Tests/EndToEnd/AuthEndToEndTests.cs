@@ -336,33 +336,16 @@ public sealed class AuthEndToEndTests : IDisposable
         skopeo.RunAsync(["inspect", "--raw", "--no-creds", "--retry-times", "0", "--cert-dir", certificates.CertDir, image], ToolTimeout);
 
     /// <summary>bob (admin) sees <paramref name="repository"/>:<paramref name="tag"/> with this digest.</summary>
-    private static async Task AssertManifestAsync(WharfProcess wharf, string repository, string tag, string digest)
-    {
-        var served = await AuthRegistryHttp.GetManifestAsync(wharf, repository, tag, Bob, BobPassword);
-        Assert.True(served.Status == HttpStatusCode.OK && served.Digest == digest,
-            $"Expected {repository}:{tag} to be {digest}.\n{served}\nWharf output:\n{wharf.RecentOutput(40)}");
-    }
+    private static Task AssertManifestAsync(WharfProcess wharf, string repository, string tag, string digest) =>
+        AuthRegistryHttp.AssertManifestAsync(wharf, repository, tag, digest, Bob, BobPassword);
 
     /// <summary>Even bob (admin) finds no <paramref name="repository"/>:<paramref name="tag"/>: a refused push left nothing.</summary>
-    private static async Task AssertNoManifestAsync(WharfProcess wharf, string repository, string tag)
-    {
-        var served = await AuthRegistryHttp.GetManifestAsync(wharf, repository, tag, Bob, BobPassword);
-        Assert.True(served.Status == HttpStatusCode.NotFound,
-            $"Expected no {repository}:{tag} after a refused push.\n{served}\nWharf output:\n{wharf.RecentOutput(40)}");
-    }
+    private static Task AssertNoManifestAsync(WharfProcess wharf, string repository, string tag) =>
+        AuthRegistryHttp.AssertNoManifestAsync(wharf, repository, tag, Bob, BobPassword);
 
     private static void AssertRefused(ToolResult result, WharfProcess wharf, params string[] anyOf) =>
-        AssertRefused(result.CommandLine, result.ExitCode, result.StdOut, result.StdErr, wharf, anyOf);
+        result.EnsureRefused(wharf, anyOf);
 
     private static void AssertRefused(SkopeoResult result, WharfProcess wharf, params string[] anyOf) =>
-        AssertRefused(result.CommandLine, result.ExitCode, result.StdOut, result.StdErr, wharf, anyOf);
-
-    /// <summary>The tool failed, and said why in one of the expected words.</summary>
-    private static void AssertRefused(string commandLine, int exitCode, string stdout, string stderr, WharfProcess wharf, string[] anyOf)
-    {
-        var details = $"\nexit {exitCode}\nstderr:\n{stderr}\nstdout:\n{stdout}\nWharf output:\n{wharf.RecentOutput(40)}";
-        Assert.True(exitCode != 0, $"{commandLine} succeeded but should have been refused.{details}");
-        Assert.True(anyOf.Any(text => stderr.Contains(text, StringComparison.OrdinalIgnoreCase)),
-            $"{commandLine} failed, but stderr names none of [{string.Join(", ", anyOf)}].{details}");
-    }
+        ToolResult.EnsureRefused(result.CommandLine, result.ExitCode, result.StdOut, result.StdErr, wharf, anyOf);
 }

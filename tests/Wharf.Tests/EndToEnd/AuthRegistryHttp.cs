@@ -34,6 +34,23 @@ public static partial class AuthRegistryHttp
     public static Task<AuthHttpResult> GetManifestAsync(WharfProcess wharf, string repository, string reference, string? user, string? password) =>
         SendAsync(wharf, HttpMethod.Get, $"v2/{repository}/manifests/{reference}", user, password);
 
+    /// <summary>Asked as <paramref name="user"/> (one who may read it), <paramref name="repository"/>:<paramref name="tag"/> is <paramref name="digest"/>.</summary>
+    public static async Task AssertManifestAsync(WharfProcess wharf, string repository, string tag, string digest, string user, string password)
+    {
+        var served = await GetManifestAsync(wharf, repository, tag, user, password);
+        Assert.True(served.Status == HttpStatusCode.OK && served.Digest == digest,
+            $"Expected {repository}:{tag} to be {digest}.\n{served}\nWharf output:\n{wharf.RecentOutput(40)}");
+    }
+
+    /// <summary>Even <paramref name="user"/> (one who may read everything) finds no
+    /// <paramref name="repository"/>:<paramref name="tag"/>: a refused push left nothing.</summary>
+    public static async Task AssertNoManifestAsync(WharfProcess wharf, string repository, string tag, string user, string password)
+    {
+        var served = await GetManifestAsync(wharf, repository, tag, user, password);
+        Assert.True(served.Status == HttpStatusCode.NotFound,
+            $"Expected no {repository}:{tag} after a refused push.\n{served}\nWharf output:\n{wharf.RecentOutput(40)}");
+    }
+
     /// <summary>Sends the request, following one Basic or Bearer challenge.</summary>
     public static async Task<AuthHttpResult> SendAsync(
         WharfProcess wharf, HttpMethod method, string path, string? user, string? password, Version? version = null)

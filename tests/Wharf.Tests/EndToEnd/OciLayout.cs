@@ -131,6 +131,13 @@ public sealed class OciLayout
         return image;
     }
 
+    /// <summary>The diff_ids (digests of the uncompressed layer tars) that an image's config lists, in layer order.</summary>
+    public IReadOnlyList<string> ReadDiffIds(OciImage image)
+    {
+        using var config = JsonDocument.Parse(File.ReadAllBytes(BlobPath(Root, image.Config.Digest)));
+        return config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()!).ToList();
+    }
+
     /// <summary>The descriptor that index.json of the layout at <paramref name="root"/> gives for <paramref name="tag"/>.</summary>
     public static OciDescriptor ReadTag(string root, string tag)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -7,28 +8,6 @@ using System.Text.Json;
 using Xunit.Abstractions;
 
 namespace Wharf.Tests.EndToEnd;
-
-/// <summary>What one run of podman or buildah did.</summary>
-public sealed record ToolResult(string CommandLine, int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)
-{
-    public bool Succeeded => ExitCode == 0;
-
-    /// <summary>The last non-empty line of stdout: the image or container ID that pull, commit and from print.</summary>
-    public string LastLine =>
-        StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
-
-    /// <summary>Fails the test with the tool's output (and the server's, when given) unless it exited 0.</summary>
-    public ToolResult EnsureSuccess(WharfProcess? server = null)
-    {
-        if (!Succeeded)
-        {
-            Assert.Fail($"{CommandLine} exited with {ExitCode}.\nstderr:\n{StdErr}\nstdout:\n{StdOut}" +
-                (server is null ? "" : $"\nWharf output:\n{server.RecentOutput(80)}"));
-        }
-
-        return this;
-    }
-}
 
 /// <summary>
 /// A private world for one podman or buildah instance: image storage (vfs), run and temp directories, and
@@ -97,17 +76,11 @@ public sealed class ContainersSandbox : IDisposable
     public string NewFilePath(string name) => Path.Combine(Root, $"{name}-{Guid.NewGuid():N}");
 
     /// <summary>Runs <paramref name="executable"/> with the sandbox's environment, a timeout, and its output captured.</summary>
-    public async Task<ToolResult> RunAsync(
+    public Task<ToolResult> RunAsync(
         string executable, IReadOnlyList<string> globalOptions, IReadOnlyList<string> arguments,
         IReadOnlyDictionary<string, string> extraEnvironment, ITestOutputHelper? output, TimeSpan? timeout)
     {
-        var startInfo = new ProcessStartInfo(executable)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
+        var startInfo = new ProcessStartInfo(executable);
         foreach (var arg in globalOptions.Concat(arguments))
         {
             startInfo.ArgumentList.Add(arg);
@@ -135,35 +108,7 @@ public sealed class ContainersSandbox : IDisposable
             startInfo.Environment[name] = value;
         }
 
-        var limit = timeout ?? DefaultTimeout;
-        var commandLine = Path.GetFileName(executable) + " " + string.Join(' ', arguments);
-        output?.WriteLine("$ " + commandLine);
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(startInfo)!;
-        process.StandardInput.Close();
-        var stdoutTask = process.StandardOutput.ReadToEndAsync();
-        var stderrTask = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail($"{commandLine} did not finish within {limit.TotalSeconds} s.\n" +
-                $"stderr:\n{await stderrTask}\nstdout:\n{await stdoutTask}");
-        }
-
-        var result = new ToolResult(commandLine, process.ExitCode, await stdoutTask, await stderrTask, clock.Elapsed);
-        output?.WriteLine($"  exit {result.ExitCode} after {result.Elapsed.TotalSeconds:F1} s");
-        if (!result.Succeeded)
-        {
-            output?.WriteLine("  stderr: " + result.StdErr.Trim());
-        }
-
-        return result;
+        return ToolRun.RunAsync(startInfo, Path.GetFileName(executable) + " " + string.Join(' ', arguments), output, timeout ?? DefaultTimeout);
     }
 
     /// <summary>
@@ -364,6 +309,28 @@ public static class RegistryHttp
             $"GET blob {digest} in {repository} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(body)}");
         Assert.Equal(digest, OciLayout.ComputeDigest(body));
         return body;
+    }
+
+    /// <summary>
+    /// GET /v2/NAME/blobs/DIGEST of a gzipped layer, streamed (never held whole): checks the bytes hash
+    /// to the digest and returns the digest of the uncompressed tar (the layer's diff_id).
+    /// </summary>
+    public static async Task<string> GetLayerDiffIdAsync(WharfProcess wharf, string repository, string digest)
+    {
+        using var http = wharf.CreateClient(TimeSpan.FromMinutes(5));
+        using var response = await http.GetAsync($"v2/{repository}/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET blob {digest} in {repository} answered {(int)response.StatusCode}");
+        await using var compressed = new HashingStream(await response.Content.ReadAsStreamAsync());
+        string diffId;
+        await using (var gunzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true))
+        await using (var uncompressed = new HashingStream(gunzip))
+        {
+            await uncompressed.CopyToAsync(Stream.Null);
+            diffId = uncompressed.Digest;
+        }
+        await compressed.CopyToAsync(Stream.Null); // whatever follows the gzip stream's end is part of the blob too
+        Assert.Equal(digest, compressed.Digest);
+        return diffId;
     }
 
     /// <summary>HEAD /v2/NAME/blobs/DIGEST answers 200 with the descriptor's size.</summary>

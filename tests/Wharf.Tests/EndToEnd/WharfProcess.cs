@@ -161,6 +161,29 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// The server's captured output lines that contain <paramref name="fragment"/>, once there are at
+    /// least <paramref name="count"/> of them or <paramref name="timeout"/> has passed (the server writes
+    /// its log in batches every 100 ms), for a test to check what the server saw a client do.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitForOutputLinesAsync(string fragment, int count, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            List<string> lines;
+            lock (_logLock)
+            {
+                lines = _log.Where(line => line.Contains(fragment, StringComparison.Ordinal)).ToList();
+            }
+            if (lines.Count >= count || clock.Elapsed > timeout)
+            {
+                return lines;
+            }
+            await Task.Delay(50);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
