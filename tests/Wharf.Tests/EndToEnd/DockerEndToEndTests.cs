@@ -79,7 +79,9 @@ public sealed class DockerEndToEndTests(ContainerDaemons daemons, ITestOutputHel
         // The name stays bound to the index, as pulled.
         Assert.Equal($"{wharf.HostPort}/team/multi@{index.Index.Digest}", await docker.InspectAsync(remote, "{{index .RepoDigests 0}}"));
         var other = index.Images.Single(i => i != expected);
-        var otherManifest = await wharf.WaitForOutputLinesAsync($"GET manifest_get team/multi {other.Manifest.Digest}", 1, TimeSpan.Zero);
+        // Once the log shows the layer fetched (docker's last request), it shows every request before it.
+        Assert.Single(await wharf.WaitForOutputLinesAsync($"GET blob_get team/multi {expected.Layers[0].Digest}", 1, LogWait));
+        var otherManifest = await wharf.WaitForOutputLinesAsync($"manifest_get team/multi {other.Manifest.Digest}", 1, TimeSpan.Zero);
         Assert.True(otherManifest.Count == 0, "docker fetched the other platform's manifest too");
     }
 
