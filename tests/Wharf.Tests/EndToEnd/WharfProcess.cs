@@ -42,7 +42,10 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
         _extraArguments = options.Arguments;
         _httpsRoot = options.HttpsRoot;
         _portFromConfig = options.PortFromConfig;
+        _workingDirectory = options.WorkingDirectory;
     }
+
+    private readonly string? _workingDirectory;
 
     private readonly int? _portFromConfig;
 
@@ -239,7 +242,7 @@ public sealed class WharfProcess : IAsyncDisposable, IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             // The output directory is where the server's appsettings.json and runtimeconfig live.
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = _workingDirectory ?? AppContext.BaseDirectory,
         };
         var server = ServerExecutable is null ? new[] { ServerDll } : [];
         string[] defaults = _portFromConfig is null ? ["--urls", $"{Scheme}://{HostPort}", "--Storage:Root", StorageRoot] : [];
@@ -453,4 +456,7 @@ public sealed record WharfStartOptions
     /// <summary>The port the <c>--config</c> file among <see cref="Arguments"/> makes the server listen
     /// on; when set, the server gets no --urls and no --Storage:Root, so the file's own apply.</summary>
     public int? PortFromConfig { get; init; }
+
+    /// <summary>The server's working directory (its content root); by default the test binaries' directory.</summary>
+    public string? WorkingDirectory { get; init; }
 }
