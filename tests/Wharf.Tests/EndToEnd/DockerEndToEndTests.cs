@@ -87,8 +87,8 @@ public sealed class DockerEndToEndTests(ContainerDaemons daemons, ITestOutputHel
 
     /// <summary>
     /// The shipped example (examples/auth/wharf.yaml: token mode, the built-in token service) as a docker
-    /// user meets it: alice may push team/*, not other/*; bob (admin) pushes public/x; after logout
-    /// anyone may pull public/* and nothing else; a wrong password is refused at login.
+    /// user meets it: alice may push team/*, not other/*, and pull team/* back; bob (admin) pushes
+    /// public/x; after logout anyone may pull public/* and nothing else; a wrong password is refused at login.
     /// </summary>
     [Fact]
     public async Task LoginPushPullLogout_ExampleAuthConfig_AllowsAndRefusesAsConfigured()
@@ -118,6 +118,11 @@ public sealed class DockerEndToEndTests(ContainerDaemons daemons, ITestOutputHel
         (await docker.LoginAsync(wharf.HostPort, Bob, BobPassword)).EnsureSuccess(wharf);
         var (_, publicDigest) = await docker.PushAsync(publicX, wharf);
         await AuthRegistryHttp.AssertManifestAsync(wharf, "public/x", "v1", publicDigest, Bob, BobPassword);
+
+        await docker.RemoveAllImagesAsync();
+        (await docker.LoginAsync(wharf.HostPort, Alice, AlicePassword)).EnsureSuccess(wharf);
+        await docker.PullAsync(teamApp, wharf);
+        Assert.Equal(image.Config.Digest, await docker.ImageIdAsync(teamApp));
 
         (await docker.LogoutAsync(wharf.HostPort)).EnsureSuccess(wharf);
         Assert.DoesNotContain(wharf.HostPort, File.ReadAllText(docker.ConfigPath), StringComparison.Ordinal);
