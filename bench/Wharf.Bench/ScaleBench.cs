@@ -53,9 +53,11 @@ internal static class ScaleBench
         try
         {
             Console.WriteLine($"== small store: {options.ScaleSmall.Manifests:N0} manifests");
-            var small = await ScaleStore.BuildAsync(Path.Combine(options.WorkDir, "small"), scratch, options.ScaleSmall, Writers);
+            var stores = options.ScaleStores ?? options.WorkDir;
+            Directory.CreateDirectory(stores);
+            var small = await ScaleStore.BuildAsync(Path.Combine(stores, "small"), scratch, options.ScaleSmall, Writers);
             Console.WriteLine($"== big store: {options.ScaleBig.Manifests:N0} manifests in {options.ScaleBig.Repositories:N0} repositories");
-            var big = await ScaleStore.BuildAsync(Path.Combine(options.WorkDir, "big"), scratch, options.ScaleBig, Writers);
+            var big = await ScaleStore.BuildAsync(Path.Combine(stores, "big"), scratch, options.ScaleBig, Writers);
             Console.WriteLine($"   built in {big.FillTime.TotalSeconds:F0} s ({big.Shape.Manifests / big.FillTime.TotalSeconds:N0} manifests/s), {big.DataMiB:F0} MiB of SQLite");
 
             // Both stores' files stay in the page cache after they are written (the machine has the
