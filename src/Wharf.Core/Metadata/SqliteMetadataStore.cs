@@ -82,13 +82,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     // --- Blobs and repository links ---
 
     public Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
-        Task.FromResult(Read("""
+        ReadAsync("""
             SELECT b.size FROM repository_blobs rb
             JOIN repositories r ON r.id = rb.repository_id
             JOIN blobs b ON b.digest = rb.digest
             WHERE r.name = $repository AND rb.digest = $digest
             """, command => command.ExecuteScalar() is long size ? size : (long?)null,
-            ("$repository", repository.Value), ("$digest", digest.ToString())));
+            [("$repository", repository.Value), ("$digest", digest.ToString())], cancellationToken);
 
     public async Task<long?> GetBlobSizeAsync(Digest digest, CancellationToken cancellationToken)
     {
@@ -150,13 +150,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         """;
 
     public Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(reference.IsDigest ? ManifestByDigestSql : ManifestByTagSql, command =>
+        ReadAsync(reference.IsDigest ? ManifestByDigestSql : ManifestByTagSql, command =>
         {
             using var reader = command.ExecuteReader();
             return reader.Read()
                 ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : (byte[])reader.GetValue(6) }
                 : null;
-        }, ("$repository", repository.Value), ("$reference", reference.IsDigest ? reference.Digest.ToString()! : reference.TagName!)));
+        }, [("$repository", repository.Value), ("$reference", reference.IsDigest ? reference.Digest.ToString()! : reference.TagName!)], cancellationToken);
 
     public async Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
     {
