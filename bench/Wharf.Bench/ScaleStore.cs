@@ -23,6 +23,9 @@ internal sealed record StoreShape(int Manifests, int Repositories, int TagReposi
 /// <summary>What a generated store holds, and the request paths the load tests pick from.</summary>
 internal sealed record GeneratedStore(string Root, StoreShape Shape, TimeSpan FillTime, long ManifestBytes, string TagPaths, string DigestPaths, string BlobPaths)
 {
+    /// <summary>Built by an earlier run and found in --scale-stores.</summary>
+    public bool Reused { get; init; }
+
     public double AverageManifestBytes => (double)ManifestBytes / Shape.Manifests;
     public double DataMiB => new DirectoryInfo(Root).EnumerateFiles("wharf.db*").Sum(f => f.Length) / (1024.0 * 1024);
 }
@@ -63,7 +66,8 @@ internal static class ScaleStore
                 Console.WriteLine($"   reusing the store kept in {root}");
                 var stored = Path.GetFullPath(root);
                 return new GeneratedStore(root, shape, TimeSpan.FromSeconds(double.Parse(fields[3], CultureInfo.InvariantCulture)),
-                    long.Parse(fields[4], CultureInfo.InvariantCulture), stored + ".tags", stored + ".digests", stored + ".blobs");
+                    long.Parse(fields[4], CultureInfo.InvariantCulture), stored + ".tags", stored + ".digests", stored + ".blobs")
+                { Reused = true };
             }
             throw new InvalidOperationException($"{root} holds a store of another shape ({kept}); remove it or choose another directory");
         }
