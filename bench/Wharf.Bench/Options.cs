@@ -46,6 +46,10 @@ internal sealed record Options
     public TimeSpan ScaleSettle { get; init; } = TimeSpan.FromSeconds(30);
     public int ScaleConnections { get; init; } = 64;
 
+    /// <summary>--scale-stores DIR: where --scale builds its stores and keeps them for the next run
+    /// (a store of the same shape found there is reused); by default the work directory.</summary>
+    public string? ScaleStores { get; init; }
+
     /// <summary>The repository root, for scripts/rgw and scripts/postgres.</summary>
     public string RepositoryRoot { get; init; } = "";
 
@@ -81,6 +85,7 @@ internal sealed record Options
         string[] only = [];
         bool smoke = false, s3 = false, gc = false, overhead = false, proxy = false, ui = false, scale = false;
         int? scaleManifests = null;
+        string? scaleStores = null;
         int? rounds = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -101,6 +106,7 @@ internal sealed record Options
                 case "--ui": ui = true; break;
                 case "--scale": scale = true; break;
                 case "--scale-manifests": scaleManifests = int.Parse(args[++i]); break;
+                case "--scale-stores": scaleStores = args[++i]; break;
                 case "--repo": repo = args[++i]; break;
                 case "--only": only = args[++i].Split(','); break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
@@ -110,7 +116,7 @@ internal sealed record Options
         {
             throw new ArgumentException("usage: Wharf.Bench --work DIR --wharf Wharf.dll [--smoke] [--s3 --repo DIR] [--rounds N] [--only TITLE,...] [--out BENCHMARKS.md] [--analysis FILE.md] [--load-before LOADAVG]");
         }
-        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, Proxy = proxy, Ui = ui, Scale = scale, RepositoryRoot = repo };
+        var options = new Options { WorkDir = work, WharfDll = wharf, OutFile = outFile, AnalysisFile = analysis, LoadBefore = load, WharfSource = source, Smoke = smoke, Only = only, S3 = s3, Gc = gc, Overhead = overhead, Proxy = proxy, Ui = ui, Scale = scale, ScaleStores = scaleStores, RepositoryRoot = repo };
         if (smoke)
         {
             // Small enough to finish in well under a minute, big enough that every code path runs:

@@ -53,9 +53,11 @@ internal static class ScaleBench
         try
         {
             Console.WriteLine($"== small store: {options.ScaleSmall.Manifests:N0} manifests");
-            var small = await ScaleStore.BuildAsync(Path.Combine(options.WorkDir, "small"), scratch, options.ScaleSmall, Writers);
+            var stores = options.ScaleStores ?? options.WorkDir;
+            Directory.CreateDirectory(stores);
+            var small = await ScaleStore.BuildAsync(Path.Combine(stores, "small"), scratch, options.ScaleSmall, Writers);
             Console.WriteLine($"== big store: {options.ScaleBig.Manifests:N0} manifests in {options.ScaleBig.Repositories:N0} repositories");
-            var big = await ScaleStore.BuildAsync(Path.Combine(options.WorkDir, "big"), scratch, options.ScaleBig, Writers);
+            var big = await ScaleStore.BuildAsync(Path.Combine(stores, "big"), scratch, options.ScaleBig, Writers);
             Console.WriteLine($"   built in {big.FillTime.TotalSeconds:F0} s ({big.Shape.Manifests / big.FillTime.TotalSeconds:N0} manifests/s), {big.DataMiB:F0} MiB of SQLite");
 
             // Both stores' files stay in the page cache after they are written (the machine has the
@@ -79,6 +81,10 @@ internal static class ScaleBench
             }
         }
     }
+
+    /// <summary>Says so when a store was built by an earlier run and reused (--scale-stores): the
+    /// servers measured before may have written to it (their leases, secrets, nothing the loads read).</summary>
+    private static string Kept(GeneratedStore store) => store.Reused ? "; kept from an earlier run (`--scale-stores`) and reused" : "";
 
     /// <summary>Writers in parallel: SQLite takes one commit at a time, but the others meanwhile
     /// hash and write their blob files.</summary>
@@ -333,8 +339,8 @@ internal static class ScaleBench
             $"The stores, generated without HTTP (`ScaleStore`: each blob written as a file into distribution's layout, the metadata through Wharf's own `IMetadataStore` as a push records it: links, then each manifest with its references, two tags `v<n>` and `build-<n>`, and its bytes as `ManifestRecord.Payload`; SQLite built on tmpfs and moved into the data root). " +
             $"Every manifest is an OCI image manifest of {big.AverageManifestBytes:F0} bytes on average (a config of its own, one layer shared within its repository, three annotations); `{ScaleStore.TagRepository}` holds {big.Shape.TagRepositoryManifests:N0} of them under {big.Shape.TagRepositoryTags:N0} tags in both stores.")
           .AppendLine()
-          .AppendLine(CultureInfo.InvariantCulture, $"- big: {big.Shape.Manifests:N0} manifests, {big.Shape.Repositories:N0} repositories, {big.Shape.Tags:N0} tags; {big.DataMiB:F0} MiB of SQLite; built in {big.FillTime.TotalSeconds:F0} s ({big.Shape.Manifests / big.FillTime.TotalSeconds:N0} manifests/s, {Writers} writers)")
-          .AppendLine(CultureInfo.InvariantCulture, $"- small: {small.Shape.Manifests:N0} manifests ({small.Shape.Manifests - small.Shape.TagRepositoryManifests:N0} outside `{ScaleStore.TagRepository}`), {small.Shape.Repositories:N0} repositories, {small.Shape.Tags:N0} tags; {small.DataMiB:F1} MiB of SQLite; built in {small.FillTime.TotalSeconds:F1} s")
+          .AppendLine(CultureInfo.InvariantCulture, $"- big: {big.Shape.Manifests:N0} manifests, {big.Shape.Repositories:N0} repositories, {big.Shape.Tags:N0} tags; {big.DataMiB:F0} MiB of SQLite; built in {big.FillTime.TotalSeconds:F0} s ({big.Shape.Manifests / big.FillTime.TotalSeconds:N0} manifests/s, {Writers} writers){Kept(big)}")
+          .AppendLine(CultureInfo.InvariantCulture, $"- small: {small.Shape.Manifests:N0} manifests ({small.Shape.Manifests - small.Shape.TagRepositoryManifests:N0} outside `{ScaleStore.TagRepository}`), {small.Shape.Repositories:N0} repositories, {small.Shape.Tags:N0} tags; {small.DataMiB:F1} MiB of SQLite; built in {small.FillTime.TotalSeconds:F1} s{Kept(small)}")
           .AppendLine(CultureInfo.InvariantCulture, $"- distribution: {small.Shape.Manifests - small.Shape.TagRepositoryManifests:N0} manifests of the same shape pushed over HTTP into {Math.Max(1, (small.Shape.Manifests - small.Shape.TagRepositoryManifests) / 10):N0} repositories, one tag each")
           .AppendLine()
           .Append(CultureInfo.InvariantCulture,

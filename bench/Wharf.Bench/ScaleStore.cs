@@ -23,6 +23,9 @@ internal sealed record StoreShape(int Manifests, int Repositories, int TagReposi
 /// <summary>What a generated store holds, and the request paths the load tests pick from.</summary>
 internal sealed record GeneratedStore(string Root, StoreShape Shape, TimeSpan FillTime, long ManifestBytes, string TagPaths, string DigestPaths, string BlobPaths)
 {
+    /// <summary>Built by an earlier run and found in --scale-stores.</summary>
+    public bool Reused { get; init; }
+
     public double AverageManifestBytes => (double)ManifestBytes / Shape.Manifests;
     public double DataMiB => new DirectoryInfo(Root).EnumerateFiles("wharf.db*").Sum(f => f.Length) / (1024.0 * 1024);
 }
@@ -51,6 +54,27 @@ internal static class ScaleStore
     /// </summary>
     public static async Task<GeneratedStore> BuildAsync(string root, string scratch, StoreShape shape, int writers)
     {
+        // A store kept from an earlier run (--scale-stores) is reused as it is, if it has the shape
+        // asked for: building a million manifests takes a quarter of an hour.
+        var built = root + ".built";
+        if (File.Exists(built))
+        {
+            var fields = (await File.ReadAllTextAsync(built)).Split(' ');
+            var kept = new StoreShape(int.Parse(fields[0], CultureInfo.InvariantCulture), int.Parse(fields[1], CultureInfo.InvariantCulture), int.Parse(fields[2], CultureInfo.InvariantCulture));
+            if (kept == shape)
+            {
+                Console.WriteLine($"   reusing the store kept in {root}");
+                var stored = Path.GetFullPath(root);
+                return new GeneratedStore(root, shape, TimeSpan.FromSeconds(double.Parse(fields[3], CultureInfo.InvariantCulture)),
+                    long.Parse(fields[4], CultureInfo.InvariantCulture), stored + ".tags", stored + ".digests", stored + ".blobs")
+                { Reused = true };
+            }
+            throw new InvalidOperationException($"{root} holds a store of another shape ({kept}); remove it or choose another directory");
+        }
+        if (Directory.Exists(root))
+        {
+            throw new InvalidOperationException($"{root} holds a store that was not finished; remove it");
+        }
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(root);
         Directory.CreateDirectory(scratch);
@@ -85,7 +109,10 @@ internal static class ScaleStore
             File.Move(file, Path.Combine(root, Path.GetFileName(file)), overwrite: true);
         }
         paths.Dispose();
-        return new GeneratedStore(root, shape, clock.Elapsed, manifestBytes, paths.Tags, paths.Digests, paths.Blobs);
+        var elapsed = clock.Elapsed;
+        await File.WriteAllTextAsync(built, string.Create(CultureInfo.InvariantCulture,
+            $"{shape.Manifests} {shape.Repositories} {shape.TagRepositoryManifests} {elapsed.TotalSeconds:F1} {manifestBytes}"));
+        return new GeneratedStore(root, shape, elapsed, manifestBytes, paths.Tags, paths.Digests, paths.Blobs);
     }
 
     /// <summary>One repository: its own small layer, then <paramref name="count"/> images with a

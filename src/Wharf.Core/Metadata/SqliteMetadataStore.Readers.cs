@@ -8,38 +8,100 @@ public sealed partial class SqliteMetadataStore
     // The reads every pull makes (a manifest by tag or by digest, a blob's link) run on connections
     // of the store's own, kept open with their statements prepared: a pooled connection would parse
     // the query again and set its pragmas again on every request, which on a store too large for
-    // the in-memory caches is most of what a pull costs. A few are kept idle; more are opened
-    // when more reads run at once, and closed when they come back to a full shelf.
-    private const int MaxIdleReaders = 8;
+    // the in-memory caches is most of what a pull costs.
+    //
+    // There are few of them, each with a large page cache. Every connection caches the same pages:
+    // the B-trees' interior pages and the repository names, which every lookup descends through.
+    // Held resident, a lookup on a store of a million manifests reads about two pages from the
+    // file (the leaves of the tag and of the manifest) instead of four; spread over many small
+    // caches, each would hold its own copy of part of them. The queries run on the calling thread
+    // and wait for nothing but the operating system's cache, so more connections than cores would
+    // only divide the budget: a read that finds them all busy waits (asynchronously) for one.
 
-    private readonly ConcurrentBag<Reader> _readers = [];
+    /// <summary>How many reader connections a store keeps, unless set: as many as cores, at least
+    /// two (a read that blocks on the disk leaves the other running) and at most four.</summary>
+    public static int DefaultReaderConnections => Math.Clamp(Environment.ProcessorCount, 2, 4);
+
+    /// <summary>What the page caches of the store's reader connections may hold in all, unless set.</summary>
+    public const long DefaultReaderCacheBytes = 32 * 1024 * 1024;
+
+    /// <summary>The store's own reader connections (see above); at least one.</summary>
+    public int ReaderConnections { get; init; } = DefaultReaderConnections;
+
+    /// <summary>What the page caches of the reader connections may hold in all, split evenly
+    /// between them; each caches at least 64 KiB.</summary>
+    public long ReaderCacheBytes { get; init; } = DefaultReaderCacheBytes;
+
+    private readonly ConcurrentQueue<Reader> _readers = [];
+    private SemaphoreSlim? _readerSlots;
     private string? _readerConnectionString;
     private volatile bool _disposed;
 
-    private T Read<T>(string sql, Func<SqliteCommand, T> read, params (string Name, object? Value)[] parameters)
+    private SemaphoreSlim ReaderSlots =>
+        Volatile.Read(ref _readerSlots) ?? InitializeReaderSlots();
+
+    private SemaphoreSlim InitializeReaderSlots()
     {
-        var reader = RentReader();
+        var slots = new SemaphoreSlim(Math.Max(1, ReaderConnections));
+        return Interlocked.CompareExchange(ref _readerSlots, slots, null) ?? slots;
+    }
+
+    /// <summary>Runs <paramref name="read"/> on a reader connection: on the calling thread when one
+    /// is free (nearly always), otherwise once one is.</summary>
+    private Task<T> ReadAsync<T>(string sql, Func<SqliteCommand, T> read, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
+    {
+        var slots = ReaderSlots;
+        if (slots.Wait(0, CancellationToken.None))
+        {
+            return Task.FromResult(ReadHoldingSlot(slots, sql, read, parameters));
+        }
+        return ReadWhenFreeAsync(slots, sql, read, parameters, cancellationToken);
+    }
+
+    private async Task<T> ReadWhenFreeAsync<T>(SemaphoreSlim slots, string sql, Func<SqliteCommand, T> read, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken);
+        return ReadHoldingSlot(slots, sql, read, parameters);
+    }
+
+    private T ReadHoldingSlot<T>(SemaphoreSlim slots, string sql, Func<SqliteCommand, T> read, (string Name, object? Value)[] parameters)
+    {
         try
         {
-            var command = reader.Prepared(sql, parameters);
-            var result = read(command);
-            ReturnReader(reader);
-            return result;
+            var reader = RentReader();
+            try
+            {
+                var command = reader.Prepared(sql, parameters);
+                var result = read(command);
+                ReturnReader(reader);
+                return result;
+            }
+            catch
+            {
+                // A statement that failed part-way is not trusted again; the slot opens a new one.
+                reader.Dispose();
+                throw;
+            }
         }
-        catch
+        finally
         {
-            // A statement that failed part-way is not trusted again.
-            reader.Dispose();
-            throw;
+            slots.Release();
         }
     }
 
+    /// <summary>Reader connections opened so far (for tests: at most <see cref="ReaderConnections"/>
+    /// while none fails).</summary>
+    internal int ReadersOpened => Volatile.Read(ref _readersOpened);
+
+    private int _readersOpened;
+
     private Reader RentReader()
     {
-        if (_readers.TryTake(out var reader))
+        if (_readers.TryDequeue(out var reader))
         {
             return reader;
         }
+        Interlocked.Increment(ref _readersOpened);
         _readerConnectionString ??= new SqliteConnectionStringBuilder(_connectionString)
         {
             // The store's own: not pooled (nothing else shares them), and reads need no foreign keys.
@@ -50,7 +112,7 @@ public sealed partial class SqliteMetadataStore
         try
         {
             connection.Open();
-            Execute(connection, null, $"PRAGMA cache_size = -{Math.Max(64, PageCacheBytes / 1024)}");
+            Execute(connection, null, $"PRAGMA cache_size = -{ReaderCacheKiB}");
         }
         catch
         {
@@ -60,24 +122,64 @@ public sealed partial class SqliteMetadataStore
         return new Reader(connection);
     }
 
+    /// <summary>Each reader connection's page cache, in KiB (SQLite's unit for a negative cache_size).</summary>
+    internal long ReaderCacheKiB => Math.Max(64, ReaderCacheBytes / Math.Max(1, ReaderConnections) / 1024);
+
     private void ReturnReader(Reader reader)
     {
-        if (_disposed || _readers.Count >= MaxIdleReaders)
+        if (_disposed)
         {
             reader.Dispose();
             return;
         }
-        _readers.Add(reader);
-        if (_disposed && _readers.TryTake(out var late))
+        // A slot is held, so at most ReaderConnections readers exist: none is ever closed for
+        // want of room.
+        _readers.Enqueue(reader);
+        if (_disposed && _readers.TryDequeue(out var late))
         {
             late.Dispose();
         }
     }
 
+    /// <summary>Empties the page caches of the reader connections not in use, and returns the
+    /// memory to the operating system: called once traffic has stopped, so that a burst of pulls
+    /// does not leave the caches resident for hours. The next burst reads the interior pages again
+    /// (a few thousand page reads from the operating system's cache).</summary>
+    public void ReleaseMemory()
+    {
+        var slots = ReaderSlots;
+        // A slot is held while a reader is out of the queue, so no read opens another meanwhile.
+        for (var i = 0; i < ReaderConnections && slots.Wait(0, CancellationToken.None); i++)
+        {
+            try
+            {
+                if (!_readers.TryDequeue(out var reader))
+                {
+                    break;
+                }
+                try
+                {
+                    reader.ShrinkMemory();
+                }
+                catch
+                {
+                    reader.Dispose();
+                    throw;
+                }
+                ReturnReader(reader);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+        NativeHeap.Trim();
+    }
+
     private void DisposeReaders()
     {
         _disposed = true;
-        while (_readers.TryTake(out var reader))
+        while (_readers.TryDequeue(out var reader))
         {
             reader.Dispose();
         }
@@ -106,6 +208,14 @@ public sealed partial class SqliteMetadataStore
                 command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
             }
             return command;
+        }
+
+        /// <summary>Frees every page the connection caches (none is in use between reads).</summary>
+        public void ShrinkMemory()
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA shrink_memory";
+            command.ExecuteNonQuery();
         }
 
         public void Dispose()

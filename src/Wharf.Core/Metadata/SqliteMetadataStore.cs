@@ -82,13 +82,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     // --- Blobs and repository links ---
 
     public Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
-        Task.FromResult(Read("""
+        ReadAsync("""
             SELECT b.size FROM repository_blobs rb
             JOIN repositories r ON r.id = rb.repository_id
             JOIN blobs b ON b.digest = rb.digest
             WHERE r.name = $repository AND rb.digest = $digest
             """, command => command.ExecuteScalar() is long size ? size : (long?)null,
-            ("$repository", repository.Value), ("$digest", digest.ToString())));
+            [("$repository", repository.Value), ("$digest", digest.ToString())], cancellationToken);
 
     public async Task<long?> GetBlobSizeAsync(Digest digest, CancellationToken cancellationToken)
     {
@@ -150,13 +150,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         """;
 
     public Task<ManifestRecord?> GetManifestAsync(RepositoryName repository, Reference reference, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(reference.IsDigest ? ManifestByDigestSql : ManifestByTagSql, command =>
+        ReadAsync(reference.IsDigest ? ManifestByDigestSql : ManifestByTagSql, command =>
         {
             using var reader = command.ExecuteReader();
-            return reader.Read()
-                ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : (byte[])reader.GetValue(6) }
-                : null;
-        }, ("$repository", repository.Value), ("$reference", reference.IsDigest ? reference.Digest.ToString()! : reference.TagName!)));
+            return reader.Read() ? ReadManifest(reader, withPayload: true) : null;
+        }, [("$repository", repository.Value), ("$reference", reference.IsDigest ? reference.Digest.ToString()! : reference.TagName!)], cancellationToken);
 
     public async Task<IReadOnlyList<ManifestRecord>> ListReferrersAsync(RepositoryName repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
     {
@@ -178,12 +176,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         return referrers;
     }
 
-    private static ManifestRecord ReadManifest(SqliteDataReader reader) =>
+    /// <param name="withPayload">The row's seventh column is the payload (one record allocated
+    /// per read, not one and then a copy with the payload).</param>
+    private static ManifestRecord ReadManifest(SqliteDataReader reader, bool withPayload = false) =>
         new(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2))
         {
             Subject = reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
             ArtifactType = reader.IsDBNull(4) ? null : reader.GetString(4),
             AnnotationsJson = reader.IsDBNull(5) ? null : reader.GetString(5),
+            Payload = withPayload && !reader.IsDBNull(6) ? (byte[])reader.GetValue(6) : null,
         };
 
     public async Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken)

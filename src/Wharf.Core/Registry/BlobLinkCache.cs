@@ -27,7 +27,7 @@ public sealed class BlobLinkCache
 
     public BlobLinkCache(TimeProvider time, IReplicaChanges? changes = null, long budgetBytes = DefaultBudgetBytes)
     {
-        _links = new SizedCache<(string, string), (long, DateTimeOffset)>(budgetBytes, (_, _) => EntryCost);
+        _links = new SizedCache<(string, string), (long, DateTimeOffset)>(budgetBytes, (_, _) => EntryCost, admitOnSecondMiss: true, typicalCost: EntryCost);
         _time = time;
         _changes = changes;
         if (changes is not null)

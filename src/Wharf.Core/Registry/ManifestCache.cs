@@ -25,6 +25,10 @@ public sealed class ManifestCache
     // Bookkeeping around an entry's bytes: the key strings, the record, the dictionary node.
     private const long EntryOverhead = 300;
 
+    // What an entry of a typical manifest (an image manifest of a few layers) costs: sizes the
+    // admission filter.
+    private const long TypicalEntryCost = EntryOverhead + 1024;
+
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entry>> _repositories = new(StringComparer.Ordinal);
@@ -37,12 +41,16 @@ public sealed class ManifestCache
     private long _generation;
 
     private readonly SizedCache<string, byte[]> _bytesByDigest;
+    private readonly AdmissionFilter _admission;
+    private bool _filled;
 
     public ManifestCache(TimeProvider time, IReplicaChanges? changes = null, long budgetBytes = DefaultBudgetBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budgetBytes);
         _referenceBudget = budgetBytes / 2;
-        _bytesByDigest = new SizedCache<string, byte[]>(budgetBytes - _referenceBudget, (digest, bytes) => bytes.Length + EntryOverhead, StringComparer.Ordinal);
+        _bytesByDigest = new SizedCache<string, byte[]>(budgetBytes - _referenceBudget, (digest, bytes) => bytes.Length + EntryOverhead, StringComparer.Ordinal,
+            admitOnSecondMiss: true, typicalCost: TypicalEntryCost);
+        _admission = new AdmissionFilter((int)Math.Min(int.MaxValue, Math.Max(1, _referenceBudget / TypicalEntryCost)));
         _time = time;
         _changes = changes;
         if (changes is not null)
@@ -93,10 +101,19 @@ public sealed class ManifestCache
             // Nothing is kept that another replica's change might already have overtaken.
             return;
         }
+        if (Volatile.Read(ref _filled) && !_admission.SeenBefore(HashCode.Combine(repository.Value, reference)))
+        {
+            // Once the cache has filled up, a reference is kept only on its second miss within a
+            // while (see AdmissionFilter): on a store far larger than the cache most are asked for
+            // once, and keeping each would start the cache over again and again, throwing away
+            // what is asked for again for entries nobody reads.
+            return;
+        }
         if (Volatile.Read(ref _referenceBytes) + cost > _referenceBudget)
         {
             // Bounded by bytes, not by recency: these entries live five seconds at most anyway, so
             // starting over costs a few lookups and spares bookkeeping on every read.
+            Volatile.Write(ref _filled, true);
             Clear();
         }
         var entries = _repositories.GetOrAdd(repository.Value, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));

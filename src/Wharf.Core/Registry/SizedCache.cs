@@ -9,6 +9,9 @@ namespace Wharf.Registry;
 /// the young one, so what is read often stays while the rest ages out. No recency is tracked per
 /// read, so a hit costs a dictionary lookup and nothing else, and the cache never holds more than
 /// the budget (give or take the entries that threads add at the very moment of a rotation).
+/// With <c>admitOnSecondMiss</c>, once the cache has filled up, a new key is kept only if it was
+/// offered before, recently (<see cref="AdmissionFilter"/>): what is asked for once does not push
+/// out what is asked for again, and a cache far smaller than what is read stops churning.
 /// </summary>
 public sealed class SizedCache<TKey, TValue>
     where TKey : notnull
@@ -20,7 +23,10 @@ public sealed class SizedCache<TKey, TValue>
 
     /// <param name="budgetBytes">What the cache may hold in all; 0 keeps nothing.</param>
     /// <param name="costOf">An entry's cost in bytes: its value's size and the bookkeeping around it.</param>
-    public SizedCache(long budgetBytes, Func<TKey, TValue, long> costOf, IEqualityComparer<TKey>? comparer = null)
+    /// <param name="admitOnSecondMiss">Once the cache has filled up, keep a new key only on its second
+    /// <see cref="Set"/> within a while (see <see cref="AdmissionFilter"/>); <paramref name="typicalCost"/>
+    /// sizes the filter.</param>
+    public SizedCache(long budgetBytes, Func<TKey, TValue, long> costOf, IEqualityComparer<TKey>? comparer = null, bool admitOnSecondMiss = false, long typicalCost = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budgetBytes);
         BudgetBytes = budgetBytes;
@@ -28,7 +34,14 @@ public sealed class SizedCache<TKey, TValue>
         _costOf = costOf;
         _comparer = comparer;
         _generations = new Generations(NewGeneration(), NewGeneration());
+        if (admitOnSecondMiss && budgetBytes > 0)
+        {
+            _admission = new AdmissionFilter((int)Math.Min(int.MaxValue, budgetBytes / Math.Max(1, typicalCost)));
+        }
     }
+
+    private readonly AdmissionFilter? _admission;
+    private bool _filled;
 
     private readonly IEqualityComparer<TKey>? _comparer;
 
@@ -56,7 +69,7 @@ public sealed class SizedCache<TKey, TValue>
             // Still wanted: it moves to the young generation and outlives the old one. A removal
             // that ran meanwhile took it from the old one first (see Remove); then the move is
             // undone, so that nothing removed comes back.
-            Set(key, value);
+            Store(key, value, promoted: true);
             if (!generations.Old.Entries.TryGetValue(key, out var still) || !EqualityComparer<TValue>.Default.Equals(still, value))
             {
                 Remove(key);
@@ -66,7 +79,9 @@ public sealed class SizedCache<TKey, TValue>
         return false;
     }
 
-    public void Set(TKey key, TValue value)
+    public void Set(TKey key, TValue value) => Store(key, value, promoted: false);
+
+    private void Store(TKey key, TValue value, bool promoted)
     {
         var cost = _costOf(key, value);
         if (cost > _generationBudget)
@@ -81,8 +96,16 @@ public sealed class SizedCache<TKey, TValue>
             Interlocked.Add(ref young.Bytes, cost - _costOf(key, previous));
             return;
         }
+        if (!promoted && _admission is not null && Volatile.Read(ref _filled)
+            && !_admission.SeenBefore(_comparer?.GetHashCode(key) ?? key.GetHashCode()))
+        {
+            // Seen once: keeping it would bring the next rotation nearer, for a key that may never
+            // be asked for again.
+            return;
+        }
         if (Volatile.Read(ref young.Bytes) + cost > _generationBudget)
         {
+            Volatile.Write(ref _filled, true);
             // Full: the young generation grows old, and what was old goes, before this one is added.
             Rotate(young);
             young = Volatile.Read(ref _generations).Young;

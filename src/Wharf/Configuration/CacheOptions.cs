@@ -15,10 +15,16 @@ public sealed class CacheOptions
     /// <summary>Which blobs each repository may read, as recently looked up (blob HEADs).</summary>
     public long BlobLinkBytes { get; set; } = Wharf.Registry.BlobLinkCache.DefaultBudgetBytes;
 
-    /// <summary>SQLite's page cache, per open connection (the operating system caches the file
-    /// beside it). A connection is open per query running at once (a handful, as SQLite's calls
-    /// hold a thread each) plus up to eight idle ones kept for the reads every pull makes.</summary>
+    /// <summary>SQLite's page cache, per pooled connection (the operating system caches the file
+    /// beside it): one is open per query running at once besides the reads every pull makes (a
+    /// handful, as SQLite's calls hold a thread each).</summary>
     public long SqlitePageCacheBytes { get; set; } = Wharf.Metadata.SqliteMetadataStore.DefaultPageCacheBytes;
+
+    /// <summary>SQLite's page cache of the connections that serve the reads every pull makes (a
+    /// manifest by tag or digest, a blob's link), in all, split evenly between them: as many as
+    /// cores, at least two and at most four. Enough holds the interior pages of the B-trees those
+    /// lookups descend, so a lookup on a large store reads only the leaves it needs from the file.</summary>
+    public long SqliteReaderCacheBytes { get; set; } = Wharf.Metadata.SqliteMetadataStore.DefaultReaderCacheBytes;
 
     public IEnumerable<string> Validate()
     {
@@ -33,6 +39,10 @@ public sealed class CacheOptions
         if (SqlitePageCacheBytes < 64 * 1024)
         {
             yield return "Cache:SqlitePageCacheBytes must be at least 65536";
+        }
+        if (SqliteReaderCacheBytes < 256 * 1024)
+        {
+            yield return "Cache:SqliteReaderCacheBytes must be at least 262144";
         }
     }
 }

@@ -8,10 +8,10 @@ namespace Wharf.Configuration;
 public static class MetadataStores
 {
     public static async Task<IMetadataStore> OpenAsync(MetadataOptions metadata, StorageOptions storage, TimeProvider time, CancellationToken cancellationToken,
-        long sqlitePageCacheBytes = SqliteMetadataStore.DefaultPageCacheBytes) =>
+        long sqlitePageCacheBytes = SqliteMetadataStore.DefaultPageCacheBytes, long sqliteReaderCacheBytes = SqliteMetadataStore.DefaultReaderCacheBytes) =>
         metadata.IsPostgres
             ? await PostgreSqlMetadataStore.OpenAsync(metadata.ConnectionString!, time, cancellationToken)
-            : new SqliteMetadataStore(storage.DatabaseFile, time) { PageCacheBytes = sqlitePageCacheBytes };
+            : new SqliteMetadataStore(storage.DatabaseFile, time) { PageCacheBytes = sqlitePageCacheBytes, ReaderCacheBytes = sqliteReaderCacheBytes };
 
     /// <summary>Closes a store <see cref="OpenAsync"/> opened (its connection pool or file handles).</summary>
     public static async ValueTask CloseAsync(IMetadataStore store)

@@ -57,12 +57,13 @@ public static class WharfServices
         // migrated; blocking on that here keeps a server from ever serving an older schema.
         services.AddSingleton(sp =>
         {
+            var cache = sp.GetRequiredService<IOptions<CacheOptions>>().Value;
             var store = MetadataStores.OpenAsync(
                 sp.GetRequiredService<IOptions<MetadataOptions>>().Value,
                 sp.GetRequiredService<IOptions<StorageOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
                 CancellationToken.None,
-                sp.GetRequiredService<IOptions<CacheOptions>>().Value.SqlitePageCacheBytes).GetAwaiter().GetResult();
+                cache.SqlitePageCacheBytes, cache.SqliteReaderCacheBytes).GetAwaiter().GetResult();
             store.ReviewDelay = sp.GetRequiredService<IOptions<GcOptions>>().Value.ReviewDelay;
             return Observability.TelemetryServices.Instrument(store, instrument);
         });

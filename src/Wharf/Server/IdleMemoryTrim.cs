@@ -1,6 +1,7 @@
 using System.Runtime;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Wharf.Metadata;
 
 namespace Wharf.Server;
 
@@ -29,9 +30,10 @@ public sealed class MemoryOptions
 /// runs one aggressive, compacting collection (which decommits free heap) and lets go of the
 /// network buffers the transport keeps pooled, if the heap grew by more than a few MiB since the
 /// last time; then it waits for traffic again. The collection takes milliseconds, and only ever
-/// while nothing is being served.
+/// while nothing is being served. SQLite's reader connections empty their page caches too (a
+/// burst fills them whatever it reads), and the C heap hands their pages back.
 /// </summary>
-internal sealed partial class IdleMemoryTrim(IOptions<MemoryOptions> options, IMemoryPoolFactory<byte> pools, ILogger<IdleMemoryTrim> logger) : BackgroundService
+internal sealed partial class IdleMemoryTrim(IOptions<MemoryOptions> options, IMemoryPoolFactory<byte> pools, IMetadataStore metadata, ILogger<IdleMemoryTrim> logger) : BackgroundService
 {
     private static long s_started;
     private static long s_running;
@@ -79,6 +81,8 @@ internal sealed partial class IdleMemoryTrim(IOptions<MemoryOptions> options, IM
                 continue;
             }
             trimmed = true;
+            // SQLite's page caches fill whatever the load, and refill in a few milliseconds.
+            (Observability.TelemetryServices.Unwrap(metadata) as SqliteMetadataStore)?.ReleaseMemory();
             // A few requests (a metrics scrape, a health check) leave nothing worth a collection.
             if (GC.GetGCMemoryInfo().TotalCommittedBytes > _committedAfterTrim + GrowthWorthTrimming)
             {

@@ -22,6 +22,64 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
     protected override IMetadataStore Store => _store;
 
     [Fact]
+    public async Task GetManifestAsync_ManyAtOnce_NoMoreReaderConnectionsThanSet()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 2 };
+        var repository = RepositoryName.Parse("team/app");
+        var record = new ManifestRecord(TestDigests.Sha256Of("m"), MediaTypes.OciManifest, 2) { Payload = "{}"u8.ToArray() };
+        await store.PutManifestAsync(repository, record, [], ["v1"], CancellationToken.None);
+
+        // More reads at once than connections: those that find both busy wait for one.
+        var reads = Enumerable.Range(0, 200).Select(i => Task.Run(() => i % 2 == 0
+            ? store.GetManifestAsync(repository, Reference.Parse("v1"), CancellationToken.None)
+            : store.GetManifestAsync(repository, Reference.FromDigest(record.Digest), CancellationToken.None)));
+        var results = await Task.WhenAll(reads);
+
+        Assert.All(results, r => Assert.Equal(record.Digest, r?.Digest));
+        Assert.InRange(store.ReadersOpened, 1, 2);
+    }
+
+    [Fact]
+    public async Task GetLinkedBlobSizeAsync_OneReaderConnection_EveryReadAnswered()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 1 };
+        var repository = RepositoryName.Parse("team/app");
+        var blob = TestDigests.Sha256Of("layer");
+        await store.LinkBlobAsync(repository, blob, 42, CancellationToken.None);
+
+        var sizes = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(repository, blob, CancellationToken.None))));
+
+        Assert.All(sizes, size => Assert.Equal(42, size));
+        Assert.Equal(1, store.ReadersOpened);
+    }
+
+    [Fact]
+    public async Task ReleaseMemory_AfterReads_ReadersKeptAndStillAnswer()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 2 };
+        var repository = RepositoryName.Parse("team/app");
+        var blob = TestDigests.Sha256Of("layer");
+        await store.LinkBlobAsync(repository, blob, 42, CancellationToken.None);
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(repository, blob, CancellationToken.None))));
+        var opened = store.ReadersOpened;
+
+        store.ReleaseMemory();
+
+        Assert.Equal(42, await store.GetLinkedBlobSizeAsync(repository, blob, CancellationToken.None));
+        Assert.Equal(opened, store.ReadersOpened);
+    }
+
+    [Fact]
+    public void ReaderCacheKiB_BudgetSplitBetweenReaders_AtLeast64KiB()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 4, ReaderCacheBytes = 32L << 20 };
+        using var tiny = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 4, ReaderCacheBytes = 64 << 10 };
+
+        Assert.Equal(8192, store.ReaderCacheKiB);
+        Assert.Equal(64, tiny.ReaderCacheKiB);
+    }
+
+    [Fact]
     public void Constructor_MissingDirectory_CreatesDatabaseFile()
     {
         Assert.True(File.Exists(DatabaseFile));

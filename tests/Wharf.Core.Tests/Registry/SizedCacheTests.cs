@@ -89,4 +89,48 @@ public sealed class SizedCacheTests
         // Each of the eight writers may be one entry past a generation's half when it rotates.
         Assert.InRange(cache.Bytes, 0, (64 * 1024) + (8 * 64));
     }
+
+    [Fact]
+    public void Set_AdmitOnSecondMiss_KeysOfferedOnceDoNotChurnAFullCache()
+    {
+        var cache = new SizedCache<int, byte[]>(10_000, (_, value) => value.Length, admitOnSecondMiss: true, typicalCost: 100);
+
+        var kept = 0;
+        for (var i = 0; i < 10_000; i++)
+        {
+            cache.Set(i, new byte[100]);
+            Assert.InRange(cache.Bytes, 100, 10_000);
+            kept += cache.TryGet(i, out _) ? 1 : 0;
+        }
+
+        // The first 50 fill the young generation and the 51st starts the first rotation; after
+        // that only a hash collision in the filter lets a key seen once in.
+        Assert.InRange(kept, 50, 51 + (10_000 / 8));
+    }
+
+    [Fact]
+    public void Set_AdmitOnSecondMiss_KeyOfferedAgainIsKept()
+    {
+        var cache = new SizedCache<int, byte[]>(1_000, (_, value) => value.Length, admitOnSecondMiss: true, typicalCost: 100);
+        for (var i = 0; i < 100; i++)
+        {
+            cache.Set(i, new byte[100]);
+        }
+
+        cache.Set(-1, new byte[100]);
+        cache.Set(-1, new byte[100]);
+
+        Assert.True(cache.TryGet(-1, out _));
+        Assert.InRange(cache.Bytes, 100, 1_000);
+    }
+
+    [Fact]
+    public void Set_AdmitOnSecondMiss_NotFullKeepsEveryKey()
+    {
+        var cache = new SizedCache<int, byte[]>(10_000, (_, value) => value.Length, admitOnSecondMiss: true, typicalCost: 100);
+
+        cache.Set(1, new byte[100]);
+
+        Assert.True(cache.TryGet(1, out _));
+    }
 }
