@@ -44,6 +44,7 @@ internal sealed record Options
     /// <summary>How long each load test of --scale runs, and how long after the load RSS is read again.</summary>
     public TimeSpan ScaleLoadDuration { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan ScaleSettle { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ScaleWarmup { get; init; } = TimeSpan.FromSeconds(5);
     public int ScaleConnections { get; init; } = 64;
 
     /// <summary>--scale-stores DIR: where --scale builds its stores and keeps them for the next run
@@ -143,7 +144,7 @@ internal sealed record Options
             options = options with
             {
                 ScaleBig = new(6_000, 300, 500), ScaleSmall = new(700, 21, 500),
-                ScaleLoadDuration = TimeSpan.FromSeconds(2), ScaleSettle = TimeSpan.FromSeconds(2),
+                ScaleLoadDuration = TimeSpan.FromSeconds(2), ScaleSettle = TimeSpan.FromSeconds(2), ScaleWarmup = TimeSpan.FromSeconds(1),
             };
         }
         if (scaleManifests is { } m)
