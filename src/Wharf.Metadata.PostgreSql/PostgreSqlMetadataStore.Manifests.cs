@@ -24,7 +24,7 @@ public sealed partial class PostgreSqlMetadataStore
                 """, Text(repository.Value), Text(reference.TagName!));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? ReadManifest(reader) with { Payload = reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6) }
+            ? ReadManifest(reader, withPayload: true)
             : null;
     }
 
@@ -47,12 +47,15 @@ public sealed partial class PostgreSqlMetadataStore
         return referrers;
     }
 
-    private static ManifestRecord ReadManifest(NpgsqlDataReader reader) =>
+    /// <param name="withPayload">The row's seventh column is the payload (one record allocated
+    /// per read, not one and then a copy with the payload).</param>
+    private static ManifestRecord ReadManifest(NpgsqlDataReader reader, bool withPayload = false) =>
         new(Digest.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2))
         {
             Subject = reader.IsDBNull(3) ? null : Digest.Parse(reader.GetString(3)),
             ArtifactType = reader.IsDBNull(4) ? null : reader.GetString(4),
             AnnotationsJson = reader.IsDBNull(5) ? null : reader.GetString(5),
+            Payload = withPayload && !reader.IsDBNull(6) ? reader.GetFieldValue<byte[]>(6) : null,
         };
 
     public Task<IReadOnlyList<Digest>> FindMissingManifestsAsync(RepositoryName repository, IReadOnlyCollection<Digest> digests, CancellationToken cancellationToken) =>

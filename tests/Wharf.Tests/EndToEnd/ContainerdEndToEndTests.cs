@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
 using Xunit.Abstractions;
 
 namespace Wharf.Tests.EndToEnd;
@@ -112,23 +111,9 @@ public sealed class ContainerdEndToEndTests(ContainerDaemons daemons, ITestOutpu
 
         var exported = Path.Combine(WorkDir, "exported.tar");
         (await ctr.RunAsync(["images", "export", exported, remote])).EnsureSuccess();
-        Assert.Equal(layer.Digest, await BlobDigestInArchiveAsync(exported, layer.Digest));
-    }
-
-    /// <summary>The sha256 of the bytes an OCI archive holds at blobs/sha256/HEX for <paramref name="digest"/>.</summary>
-    private static async Task<string> BlobDigestInArchiveAsync(string archive, string digest)
-    {
-        var name = "blobs/sha256/" + digest["sha256:".Length..];
-        await using var file = File.OpenRead(archive);
-        await using var tar = new TarReader(file);
-        while (await tar.GetNextEntryAsync() is { } entry)
-        {
-            if (entry.Name.TrimStart('.', '/') == name && entry.DataStream is { } data)
-            {
-                return "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(data));
-            }
-        }
-        Assert.Fail($"{archive} holds no {name}");
-        return "";
+        var blobName = "blobs/sha256/" + layer.Digest["sha256:".Length..];
+        var exportedLayer = await OciLayout.DigestEntriesAsync(exported, name => name == blobName);
+        Assert.True(exportedLayer.TryGetValue(blobName, out var exportedDigest), $"{exported} holds no {blobName}");
+        Assert.Equal(layer.Digest, exportedDigest);
     }
 }

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.Security.Cryptography;
 using Xunit.Abstractions;
 
 namespace Wharf.Tests.EndToEnd;
@@ -173,22 +171,7 @@ public sealed class DockerEndToEndTests(ContainerDaemons daemons, ITestOutputHel
         Assert.Equal(image.Config.Digest, await docker.ImageIdAsync(remote));
         var saved = Path.Combine(WorkDir, "saved.tar");
         (await docker.RunAsync(["save", "--output", saved, remote])).EnsureSuccess();
-        Assert.Equal([diffId], await LayerTarDigestsAsync(saved));
-    }
-
-    /// <summary>The sha256 of every layer.tar in a docker save archive.</summary>
-    private static async Task<List<string>> LayerTarDigestsAsync(string archive)
-    {
-        var digests = new List<string>();
-        await using var file = File.OpenRead(archive);
-        await using var tar = new TarReader(file);
-        while (await tar.GetNextEntryAsync() is { } entry)
-        {
-            if (entry.Name.EndsWith("layer.tar", StringComparison.Ordinal) && entry.DataStream is { } data)
-            {
-                digests.Add("sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(data)));
-            }
-        }
-        return digests;
+        var layerTars = await OciLayout.DigestEntriesAsync(saved, name => name.EndsWith("layer.tar", StringComparison.Ordinal));
+        Assert.Equal([diffId], layerTars.Values);
     }
 }

@@ -131,6 +131,24 @@ public sealed class OciLayout
         return image;
     }
 
+    /// <summary>The sha256 digest of every regular file in a tar archive whose name (without a leading
+    /// "./") <paramref name="wanted"/> accepts, streamed; keyed by that name.</summary>
+    public static async Task<Dictionary<string, string>> DigestEntriesAsync(string archive, Func<string, bool> wanted)
+    {
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var file = File.OpenRead(archive);
+        await using var tar = new TarReader(file);
+        while (await tar.GetNextEntryAsync() is { } entry)
+        {
+            var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+            if (entry.DataStream is { } data && wanted(name))
+            {
+                digests[name] = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(data));
+            }
+        }
+        return digests;
+    }
+
     /// <summary>The diff_ids (digests of the uncompressed layer tars) that an image's config lists, in layer order.</summary>
     public IReadOnlyList<string> ReadDiffIds(OciImage image)
     {
