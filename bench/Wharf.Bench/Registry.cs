@@ -133,8 +133,10 @@ internal sealed class Registry(HttpClient http, Uri baseUri, bool completesSingl
     /// Follows a paginated listing (tags or catalog) through its Link headers, for at most
     /// <paramref name="pages"/> pages; returns the time, the number of pages and the number of
     /// names under <paramref name="property"/>. Fails if the listing is longer and <paramref name="pages"/> was meant to reach its end.
+    /// <paramref name="eachPage"/>, if given, gets each page's time (request and parse) and names.
     /// </summary>
-    public async Task<(TimeSpan Time, int Pages, int Items)> WalkAsync(string firstPage, string property, int pages, bool toTheEnd = true)
+    public async Task<(TimeSpan Time, int Pages, int Items)> WalkAsync(string firstPage, string property, int pages, bool toTheEnd = true,
+        List<(TimeSpan Time, int Items)>? eachPage = null)
     {
         var clock = Stopwatch.StartNew();
         Uri? next = Url(firstPage);
@@ -150,6 +152,7 @@ internal sealed class Registry(HttpClient http, Uri baseUri, bool completesSingl
                 throw new InvalidOperationException($"listing did not end after {pages} pages");
             }
             read++;
+            var pageStarted = Stopwatch.GetTimestamp();
             using var response = await http.GetAsync(next);
             if (response.StatusCode != HttpStatusCode.OK)
             {
@@ -157,10 +160,10 @@ internal sealed class Registry(HttpClient http, Uri baseUri, bool completesSingl
             }
             await using var body = await response.Content.ReadAsStreamAsync();
             using var json = await JsonDocument.ParseAsync(body);
-            if (json.RootElement.TryGetProperty(property, out var names) && names.ValueKind == JsonValueKind.Array)
-            {
-                items += names.GetArrayLength();
-            }
+            var onPage = json.RootElement.TryGetProperty(property, out var names) && names.ValueKind == JsonValueKind.Array
+                ? names.GetArrayLength() : 0;
+            items += onPage;
+            eachPage?.Add((Stopwatch.GetElapsedTime(pageStarted), onPage));
             next = NextLink(response);
         }
         return (clock.Elapsed, read, items);
