@@ -83,10 +83,7 @@ public sealed partial class SqliteMetadataStore
         {
             var repositoryId = EnsureRepository(connection, transaction, repository);
             EnsureBlob(connection, transaction, digest, size);
-            Execute(connection, transaction, """
-                INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($id, $digest, $now)
-                ON CONFLICT DO UPDATE SET created_at = excluded.created_at
-                """, ("$id", repositoryId), ("$digest", digest.ToString()), ("$now", Now()));
+            InsertLink(connection, transaction, repositoryId, digest, Now(), refreshCreatedAt: true);
             Execute(connection, transaction, "DELETE FROM uploads WHERE id = $id", ("$id", id.Value));
             return true;
         }, cancellationToken);
@@ -100,10 +97,7 @@ public sealed partial class SqliteMetadataStore
                 return false;
             }
             var repositoryId = EnsureRepository(connection, transaction, repository);
-            Execute(connection, transaction, """
-                INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($id, $digest, $now)
-                ON CONFLICT DO UPDATE SET created_at = excluded.created_at
-                """, ("$id", repositoryId), ("$digest", digest.ToString()), ("$now", now));
+            InsertLink(connection, transaction, repositoryId, digest, now, refreshCreatedAt: true);
             QueueReview(connection, transaction, GcCandidateKind.Blob, 0, digest.ToString(), now + ReviewDelayMs);
             return true;
         }, cancellationToken);

@@ -82,10 +82,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     // --- Blobs and repository links ---
 
     public Task<long?> GetLinkedBlobSizeAsync(RepositoryName repository, Digest digest, CancellationToken cancellationToken) =>
+        // The link holds the size (migration 8). A link without one, written by an older Wharf on
+        // the same file, is answered from the blob's row.
         ReadAsync("""
-            SELECT b.size FROM repository_blobs rb
+            SELECT COALESCE(rb.size, (SELECT b.size FROM blobs b WHERE b.digest = rb.digest)) FROM repository_blobs rb
             JOIN repositories r ON r.id = rb.repository_id
-            JOIN blobs b ON b.digest = rb.digest
             WHERE r.name = $repository AND rb.digest = $digest
             """, command => command.ExecuteScalar() is long size ? size : (long?)null,
             [("$repository", repository.Value), ("$digest", digest.ToString())], cancellationToken);
@@ -103,10 +104,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         {
             var repositoryId = EnsureRepository(connection, transaction, repository);
             EnsureBlob(connection, transaction, digest, size);
-            Execute(connection, transaction, """
-                INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($id, $digest, $now)
-                ON CONFLICT DO NOTHING
-                """, ("$id", repositoryId), ("$digest", digest.ToString()), ("$now", Now()));
+            InsertLink(connection, transaction, repositoryId, digest, Now(), refreshCreatedAt: false);
             return true;
         }, cancellationToken);
 
@@ -520,6 +518,16 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             ON CONFLICT (name) DO UPDATE SET name = excluded.name
             RETURNING id
             """, ("$name", repository.Value), ("$now", Now())));
+
+    /// <summary>Links a blob whose row exists into a repository, with the size its row holds.
+    /// <paramref name="refreshCreatedAt"/>: a link that exists is made new again (an upload or a
+    /// mount that garbage collection must not take for an old, unused one).</summary>
+    private static void InsertLink(SqliteConnection connection, SqliteTransaction transaction, long repositoryId, Digest digest, long now, bool refreshCreatedAt) =>
+        Execute(connection, transaction, $"""
+            INSERT INTO repository_blobs (repository_id, digest, size, created_at)
+            SELECT $id, digest, size, $now FROM blobs WHERE digest = $digest
+            ON CONFLICT DO UPDATE SET size = excluded.size{(refreshCreatedAt ? ", created_at = excluded.created_at" : "")}
+            """, ("$id", repositoryId), ("$digest", digest.ToString()), ("$now", now));
 
     private void EnsureBlob(SqliteConnection connection, SqliteTransaction transaction, Digest digest, long size) =>
         Execute(connection, transaction, "INSERT INTO blobs (digest, size, created_at) VALUES ($digest, $size, $now) ON CONFLICT DO NOTHING",

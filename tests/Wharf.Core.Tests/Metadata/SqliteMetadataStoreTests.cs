@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Wharf.Core.Tests.TestSupport;
 using Wharf.Distribution;
 using Wharf.Metadata;
@@ -159,6 +160,90 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
 
         Assert.Equal(2, await _store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("2"), Ct));
         Assert.Equal(1, await other.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+    }
+
+    [Fact]
+    public async Task Constructor_LinksWithoutSizes_FillsThemInFromTheBlobs()
+    {
+        // A store as Wharf left it before migration 8: links hold no size, the blobs do.
+        var file = _temp.Combine("v7", "wharf.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        using (var connection = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            connection.Open();
+            for (var i = 0; i < 7; i++)
+            {
+                Sql(connection, SqliteSchema.Migrations[i]);
+            }
+            Sql(connection, "PRAGMA user_version = 7");
+            Sql(connection, $"""
+                INSERT INTO repositories (id, name, created_at) VALUES (1, 'team/a', 0), (2, 'team/b', 0);
+                INSERT INTO blobs (digest, size, created_at) VALUES ('{BlobDigest("1")}', 11, 0), ('{BlobDigest("2")}', 22, 0);
+                INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES
+                    (1, '{BlobDigest("1")}', 0), (2, '{BlobDigest("1")}', 0), (2, '{BlobDigest("2")}', 0);
+                """);
+        }
+
+        using var store = new SqliteMetadataStore(file);
+
+        Assert.Equal(SqliteSchema.Migrations.Length, store.SchemaVersion);
+        Assert.Equal([11L, 11L, 22L], LinkSizes(file));
+        Assert.Equal(11, await store.GetLinkedBlobSizeAsync(Repo("team/a"), BlobDigest("1"), Ct));
+        Assert.Equal(22, await store.GetLinkedBlobSizeAsync(Repo("team/b"), BlobDigest("2"), Ct));
+        Assert.Null(await store.GetLinkedBlobSizeAsync(Repo("team/a"), BlobDigest("2"), Ct));
+    }
+
+    [Fact]
+    public async Task GetLinkedBlobSizeAsync_LinkWithoutSize_AnsweredFromTheBlob()
+    {
+        // A link written by an older Wharf on the same file, after this one migrated it.
+        await _store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 33, Ct);
+        using (var connection = new SqliteConnection($"Data Source={DatabaseFile};Pooling=False"))
+        {
+            connection.Open();
+            Sql(connection, "UPDATE repository_blobs SET size = NULL");
+        }
+
+        using var reopened = new SqliteMetadataStore(DatabaseFile);
+
+        Assert.Equal(33, await reopened.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+    }
+
+    [Fact]
+    public async Task LinkBlobAsync_EveryWayOfLinking_LinkHoldsTheBlobsSize()
+    {
+        await _store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 10, Ct);
+        // A second link of the same blob with another size claimed: the blob's row is the truth.
+        await _store.LinkBlobAsync(Repo("b"), BlobDigest("1"), 99, Ct);
+        await _store.LinkExistingBlobAsync(Repo("c"), BlobDigest("1"), Ct);
+        var session = new UploadSession(UploadId.New(), Repo("d"), DateTimeOffset.UtcNow);
+        await _store.CreateUploadAsync(session, Ct);
+        await _store.CompleteUploadAsync(session.Id, Repo("d"), BlobDigest("1"), 10, Ct);
+
+        Assert.Equal([10L, 10L, 10L, 10L], LinkSizes(DatabaseFile));
+        Assert.Equal(10, await _store.GetLinkedBlobSizeAsync(Repo("b"), BlobDigest("1"), Ct));
+    }
+
+    private static List<long> LinkSizes(string file)
+    {
+        using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT size FROM repository_blobs ORDER BY repository_id, size";
+        using var reader = command.ExecuteReader();
+        var sizes = new List<long>();
+        while (reader.Read())
+        {
+            sizes.Add(reader.GetInt64(0));
+        }
+        return sizes;
+    }
+
+    private static void Sql(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     [Fact]
