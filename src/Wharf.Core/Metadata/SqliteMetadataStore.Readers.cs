@@ -16,7 +16,13 @@ public sealed partial class SqliteMetadataStore
     // file (the leaves of the tag and of the manifest) instead of four; spread over many small
     // caches, each would hold its own copy of part of them. The queries run on the calling thread
     // and wait for nothing but the operating system's cache, so more connections than cores would
-    // only divide the budget: a read that finds them all busy waits (asynchronously) for one.
+    // only divide the budget (on the million-manifest store, four readers on two cores read 30 %
+    // more pages than two). A read that finds them all busy spins briefly, then yields, and only
+    // then waits (asynchronously) for one: a lookup holds its connection for a few microseconds, so
+    // the wait is nearly always that short, and an asynchronous wait made it a hand-over to another
+    // thread. Under 64 connections on two cores, a quarter to half of the reads found both busy
+    // (mostly because the thread holding one had been preempted); spinning and yielding, under
+    // 1 % still wait, and a HEAD by tag costs about 7 % less CPU.
 
     /// <summary>How many reader connections a store keeps, unless set: as many as cores, at least
     /// two (a read that blocks on the disk leaves the other running) and at most four.</summary>
@@ -31,6 +37,11 @@ public sealed partial class SqliteMetadataStore
     /// <summary>What the page caches of the reader connections may hold in all, split evenly
     /// between them; each caches at least 64 KiB.</summary>
     public long ReaderCacheBytes { get; init; } = DefaultReaderCacheBytes;
+
+    /// <summary>How often a read that finds every reader connection busy tries again (the first
+    /// few times after a busy spin, then after yielding the processor) before it waits
+    /// asynchronously.</summary>
+    private const int BusySpins = 40;
 
     private readonly ConcurrentQueue<Reader> _readers = [];
     private SemaphoreSlim? _readerSlots;
@@ -47,13 +58,20 @@ public sealed partial class SqliteMetadataStore
     }
 
     /// <summary>Runs <paramref name="read"/> on a reader connection: on the calling thread when one
-    /// is free (nearly always), otherwise once one is.</summary>
+    /// is free or soon is (nearly always), otherwise once one is.</summary>
     private Task<T> ReadAsync<T>(string sql, Func<SqliteCommand, T> read, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
     {
         var slots = ReaderSlots;
-        if (slots.Wait(0, CancellationToken.None))
+        var spinner = new SpinWait();
+        for (var attempt = 0; attempt <= BusySpins; attempt++)
         {
-            return Task.FromResult(ReadHoldingSlot(slots, sql, read, parameters));
+            if (slots.Wait(0, CancellationToken.None))
+            {
+                return Task.FromResult(ReadHoldingSlot(slots, sql, read, parameters));
+            }
+            // A few busy spins, then yields of the processor (never a sleep): a holder that was
+            // preempted gets to run and finish.
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
         return ReadWhenFreeAsync(slots, sql, read, parameters, cancellationToken);
     }
