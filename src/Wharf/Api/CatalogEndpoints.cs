@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Wharf.Auth;
 using Wharf.Registry;
 
@@ -18,7 +17,6 @@ internal static class CatalogEndpoints
             : name => authorizer.MayList(caller, name);
         var page = await context.RequestServices.GetRequiredService<ListingService>().ListRepositoriesAsync(pagination.N, pagination.Last, visible, context.RequestAborted);
         pagination.AddNextLink(context, "/v2/_catalog", page);
-        context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new Catalog(page.Items), ApiJson.Default.Catalog, context.RequestAborted);
+        await ApiJsonWriter.WriteAsync(context, new Catalog(page.Items), ApiJson.Default.Catalog, "application/json");
     }
 }

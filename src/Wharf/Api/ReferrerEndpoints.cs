@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
 using Wharf.Distribution;
+using Wharf.Metadata;
 using Wharf.Registry;
 
 namespace Wharf.Api;
@@ -22,8 +24,16 @@ internal static class ReferrerEndpoints
             // Tells the client the list is already filtered, so it need not filter again.
             context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
         }
-        context.Response.ContentType = MediaTypes.OciIndex;
-        await using var json = new Utf8JsonWriter(context.Response.Body, ApiJsonWriter.Options);
+        var body = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(body, ApiJsonWriter.Options))
+        {
+            WriteIndex(json, referrers);
+        }
+        await ApiJsonWriter.WriteAsync(context, body.WrittenMemory, MediaTypes.OciIndex);
+    }
+
+    private static void WriteIndex(Utf8JsonWriter json, IReadOnlyList<ManifestRecord> referrers)
+    {
         json.WriteStartObject();
         json.WriteNumber("schemaVersion", 2);
         json.WriteString("mediaType", MediaTypes.OciIndex);
@@ -48,6 +58,5 @@ internal static class ReferrerEndpoints
         }
         json.WriteEndArray();
         json.WriteEndObject();
-        await json.FlushAsync(context.RequestAborted);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Wharf.Distribution;
 using Wharf.Registry;
 
@@ -13,7 +12,6 @@ internal static class TagEndpoints
         var pagination = Pagination.FromQuery(context);
         var page = await context.RequestServices.GetRequiredService<ListingService>().ListTagsAsync(repository, pagination.N, pagination.Last, context.RequestAborted);
         pagination.AddNextLink(context, $"/v2/{repository}/tags/list", page);
-        context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new TagList(repository.Value, page.Items), ApiJson.Default.TagList, context.RequestAborted);
+        await ApiJsonWriter.WriteAsync(context, new TagList(repository.Value, page.Items), ApiJson.Default.TagList, "application/json");
     }
 }

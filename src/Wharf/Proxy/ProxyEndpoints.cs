@@ -176,8 +176,7 @@ internal static class ProxyEndpoints
             return;
         }
         pagination.AddNextLink(context, $"/v2/{proxied.Local}/tags/list", new Metadata.Page<string>(tags, hasMore));
-        context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new TagList(proxied.Local.Value, tags), ApiJson.Default.TagList, context.RequestAborted);
+        await ApiJsonWriter.WriteAsync(context, new TagList(proxied.Local.Value, tags), ApiJson.Default.TagList, "application/json");
     }
 
     private static async Task<List<string>> ReadTagsAsync(ProxiedRepository proxied, HttpResponseMessage response, CancellationToken cancellationToken)

@@ -25,6 +25,34 @@ public sealed class ListingApiTests(WharfApiFactory factory) : ApiTestBase(facto
         Assert.Equal(["1.0", "C", "a", "b"], Tags(body));
     }
 
+    [Theory]
+    [InlineData("tags/list")]
+    [InlineData("tags/list?n=1")]
+    [InlineData("catalog")]
+    [InlineData("referrers")]
+    public async Task Listing_Always_AnswersWithItsContentLength(string listing)
+    {
+        // A length, not a chunked body: clients learn it, and the request log counts the bytes sent.
+        var repository = NewRepository();
+        var (json, digest) = await Registry.PushImageAsync(repository, "v1");
+        using var _ = await Registry.PutManifestAsync(repository, "v2", json, Manifests.OciManifestType);
+        var path = listing switch
+        {
+            "catalog" => "/v2/_catalog",
+            "referrers" => $"/v2/{repository}/referrers/{digest}",
+            _ => $"/v2/{repository}/{listing}",
+        };
+
+        using var response = await Http.GetAsync(path);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(body.Length > 2);
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        using var document = JsonDocument.Parse(body);
+        Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
+    }
+
     [Fact]
     public async Task TagsList_UnknownRepository_Returns404NameUnknown()
     {
