@@ -45,6 +45,9 @@ internal sealed record Options
     public TimeSpan ScaleLoadDuration { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan ScaleSettle { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan ScaleWarmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many times --scale runs each load on each store (the median round is reported).</summary>
+    public int ScaleRounds { get; init; } = 3;
     public int ScaleConnections { get; init; } = 64;
 
     /// <summary>--scale-stores DIR: where --scale builds its stores and keeps them for the next run
@@ -144,7 +147,7 @@ internal sealed record Options
             options = options with
             {
                 ScaleBig = new(6_000, 300, 500), ScaleSmall = new(700, 21, 500),
-                ScaleLoadDuration = TimeSpan.FromSeconds(2), ScaleSettle = TimeSpan.FromSeconds(2), ScaleWarmup = TimeSpan.FromSeconds(1),
+                ScaleLoadDuration = TimeSpan.FromSeconds(2), ScaleSettle = TimeSpan.FromSeconds(2), ScaleWarmup = TimeSpan.FromSeconds(1), ScaleRounds = 1,
             };
         }
         if (scaleManifests is { } m)
