@@ -131,7 +131,7 @@ internal static class SqliteSchema
         // 8: a blob's size with each repository's link to it, so that a blob HEAD descends two
         // B-trees (the repository's name, its link), not three: on a store far larger than the page
         // cache, the blobs table's leaf was one more page read from the file for every HEAD. Filled
-        // in for the links there are (on a million links, a few seconds, once).
+        // in for the links there are (once: about 12 s for 1.1 million links on a 2-core machine).
         """
         ALTER TABLE repository_blobs ADD COLUMN size INTEGER;
         UPDATE repository_blobs SET size = (SELECT b.size FROM blobs b WHERE b.digest = repository_blobs.digest);
