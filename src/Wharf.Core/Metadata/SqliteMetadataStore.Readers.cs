@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Wharf.Metadata;
@@ -89,6 +90,10 @@ public sealed partial class SqliteMetadataStore
             var reader = RentReader();
             try
             {
+                if (reader.UseSnapshot(WriteGeneration, ReaderSnapshotTicks))
+                {
+                    Interlocked.Increment(ref _snapshotsBegun);
+                }
                 var command = reader.Prepared(sql, parameters);
                 var result = read(command);
                 ReturnReader(reader);
@@ -152,10 +157,15 @@ public sealed partial class SqliteMetadataStore
         }
         // A slot is held, so at most ReaderConnections readers exist: none is ever closed for
         // want of room.
+        var holdsSnapshot = reader.HoldsSnapshot;
         _readers.Enqueue(reader);
         if (_disposed && _readers.TryDequeue(out var late))
         {
             late.Dispose();
+        }
+        else if (holdsSnapshot)
+        {
+            ScheduleSnapshotSweep();
         }
     }
 
@@ -165,38 +175,18 @@ public sealed partial class SqliteMetadataStore
     /// (a few thousand page reads from the operating system's cache).</summary>
     public void ReleaseMemory()
     {
-        var slots = ReaderSlots;
-        // A slot is held while a reader is out of the queue, so no read opens another meanwhile.
-        for (var i = 0; i < ReaderConnections && slots.Wait(0, CancellationToken.None); i++)
+        ForEachIdleReader(reader =>
         {
-            try
-            {
-                if (!_readers.TryDequeue(out var reader))
-                {
-                    break;
-                }
-                try
-                {
-                    reader.ShrinkMemory();
-                }
-                catch
-                {
-                    reader.Dispose();
-                    throw;
-                }
-                ReturnReader(reader);
-            }
-            finally
-            {
-                slots.Release();
-            }
-        }
+            reader.EndSnapshot();
+            reader.ShrinkMemory();
+        });
         NativeHeap.Trim();
     }
 
     private void DisposeReaders()
     {
         _disposed = true;
+        DisposeSnapshotSweep();
         while (_readers.TryDequeue(out var reader))
         {
             reader.Dispose();
@@ -207,6 +197,53 @@ public sealed partial class SqliteMetadataStore
     private sealed class Reader(SqliteConnection connection) : IDisposable
     {
         private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+        private SqliteCommand? _begin;
+        private SqliteCommand? _end;
+        private long _snapshotBegunAt;
+        private long _snapshotGeneration;
+
+        /// <summary>Whether the connection is in a read transaction kept for the reads that follow.</summary>
+        public bool HoldsSnapshot { get; private set; }
+
+        /// <summary>Keeps the snapshot the connection holds if it is younger than
+        /// <paramref name="maxAgeTicks"/> and no write has committed since it began (see
+        /// SqliteMetadataStore.Snapshots.cs); otherwise begins another, which the next statement
+        /// takes. <paramref name="maxAgeTicks"/> 0: none is kept. Returns whether one began.</summary>
+        public bool UseSnapshot(long writeGeneration, long maxAgeTicks)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (HoldsSnapshot && (writeGeneration != _snapshotGeneration || now - _snapshotBegunAt > maxAgeTicks))
+            {
+                EndSnapshot();
+            }
+            if (!HoldsSnapshot && maxAgeTicks > 0)
+            {
+                // Deferred: the read transaction, and the snapshot, begin with the next statement.
+                (_begin ??= Command("BEGIN")).ExecuteNonQuery();
+                HoldsSnapshot = true;
+                _snapshotBegunAt = now;
+                _snapshotGeneration = writeGeneration;
+                return true;
+            }
+            return false;
+        }
+
+        public void EndSnapshot()
+        {
+            if (HoldsSnapshot)
+            {
+                HoldsSnapshot = false;
+                (_end ??= Command("COMMIT")).ExecuteNonQuery();
+            }
+        }
+
+        private SqliteCommand Command(string sql)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Prepare();
+            return command;
+        }
 
         public SqliteCommand Prepared(string sql, (string Name, object? Value)[] parameters)
         {
@@ -242,6 +279,8 @@ public sealed partial class SqliteMetadataStore
             {
                 command.Dispose();
             }
+            _begin?.Dispose();
+            _end?.Dispose();
             connection.Dispose();
         }
     }

@@ -31,6 +31,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
         }
         _connectionString = ConnectionString(databaseFile, readOnly);
+        ShareWriteGeneration(databaseFile);
         if (!readOnly)
         {
             Migrate();
@@ -76,6 +77,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             Execute(connection, transaction, SqliteSchema.Migrations[i]);
             Execute(connection, transaction, $"PRAGMA user_version = {i + 1}");
             transaction.Commit();
+            WritesCommitted();
         }
     }
 
@@ -504,6 +506,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             using var transaction = connection.BeginTransaction(IsolationLevel.Serializable);
             var result = work(connection, transaction);
             transaction.Commit();
+            WritesCommitted();
             return result;
         }
         finally

@@ -224,6 +224,92 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
         Assert.Equal(10, await _store.GetLinkedBlobSizeAsync(Repo("b"), BlobDigest("1"), Ct));
     }
 
+    [Fact]
+    public async Task Reads_OneAfterAnother_ShareOneSnapshot()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 1, ReaderSnapshotAge = TimeSpan.FromHours(1) };
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
+
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(5, await store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+        }
+
+        Assert.Equal(1, store.SnapshotsBegun);
+    }
+
+    [Fact]
+    public async Task Reads_AfterAWriteThroughTheStore_SeeIt_HoweverYoungTheSnapshot()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 1, ReaderSnapshotAge = TimeSpan.FromHours(1) };
+        Assert.Null(await store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+        Assert.Null(await store.GetManifestAsync(Repo("a"), Reference.Parse("v1"), Ct));
+
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
+        Assert.Equal(5, await store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+        await store.PutManifestAsync(Repo("a"), Manifest("1"), NoReferences, ["v1"], Ct);
+        Assert.Equal(Manifest("1"), await store.GetManifestAsync(Repo("a"), Reference.Parse("v1"), Ct));
+        await store.DeleteTagAsync(Repo("a"), "v1", Ct);
+
+        Assert.Null(await store.GetManifestAsync(Repo("a"), Reference.Parse("v1"), Ct));
+    }
+
+    [Fact]
+    public async Task Reads_AfterAWriteThroughAnotherStoreOnTheSameFile_SeeIt()
+    {
+        using var reading = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 1, ReaderSnapshotAge = TimeSpan.FromHours(1) };
+        using var writing = new SqliteMetadataStore(DatabaseFile);
+        Assert.Null(await reading.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+
+        await writing.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
+
+        Assert.Equal(5, await reading.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
+    }
+
+    [Fact]
+    public async Task Reads_AfterAWriteByAnotherConnection_SeeItOnceTheSnapshotAgeHasPassed()
+    {
+        // Another process on the same file: its writes bump no counter here.
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 1, ReaderSnapshotAge = TimeSpan.FromMilliseconds(50) };
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
+        Assert.Null(await store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("2"), Ct));
+        using (var other = new SqliteConnection($"Data Source={DatabaseFile};Pooling=False"))
+        {
+            other.Open();
+            Sql(other, $"""
+                INSERT INTO blobs (digest, size, created_at) VALUES ('{BlobDigest("2")}', 7, 0);
+                INSERT INTO repository_blobs (repository_id, digest, size, created_at)
+                    SELECT id, '{BlobDigest("2")}', 7, 0 FROM repositories WHERE name = 'a';
+                """);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(150));
+
+        Assert.Equal(7, await store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("2"), Ct));
+    }
+
+    [Fact]
+    public async Task Readers_OnceIdle_LetTheWalBeCheckpointedWhole()
+    {
+        using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 2, ReaderSnapshotAge = TimeSpan.FromHours(1) };
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct))));
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("2"), 6, Ct);
+
+        // The idle readers' snapshots are swept a few milliseconds after their last read; a
+        // snapshot still held would leave the checkpoint busy (1) and the WAL not emptied.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        using var other = new SqliteConnection($"Data Source={DatabaseFile};Pooling=False;Default Timeout=0");
+        other.Open();
+        using var checkpoint = other.CreateCommand();
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        using var result = checkpoint.ExecuteReader();
+        Assert.True(result.Read());
+
+        Assert.Equal(0, result.GetInt64(0));
+        Assert.Equal(0, new FileInfo(DatabaseFile + "-wal").Length);
+    }
+
     private static List<long> LinkSizes(string file)
     {
         using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
