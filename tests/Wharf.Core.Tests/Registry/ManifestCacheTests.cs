@@ -157,6 +157,21 @@ public sealed class ManifestCacheTests
     }
 
     [Fact]
+    public void Add_RecordWithLongAnnotations_CountsThemAgainstTheBudget()
+    {
+        // The bytes alone are a fraction of what an entry holds: the record's strings (here 20 KB
+        // of annotations) and the repository's own dictionary count too.
+        var cache = new ManifestCache(TimeProvider.System, budgetBytes: 1024 * 1024);
+        var annotations = "{\"note\":\"" + new string('a', 10_000) + "\"}";
+        var record = Record with { AnnotationsJson = annotations };
+
+        cache.Add(Repository, Reference.Parse("v1"), record, "{}"u8.ToArray(), cache.Generation);
+
+        Assert.True(cache.TryGet(Repository, Reference.Parse("v1"), out _, out _));
+        Assert.InRange(cache.Bytes, 2 * annotations.Length + 2 * MediaTypes.OciManifest.Length, 1024 * 1024);
+    }
+
+    [Fact]
     public void Add_ManifestsFarBeyondTheBudget_CacheStaysWithinIt()
     {
         const long budget = 64 * 1024;
