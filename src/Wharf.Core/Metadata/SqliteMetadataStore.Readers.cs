@@ -183,6 +183,37 @@ public sealed partial class SqliteMetadataStore
         NativeHeap.Trim();
     }
 
+    /// <summary>Runs <paramref name="action"/> on each reader connection not in use, holding its slot
+    /// (so no read takes it meanwhile); a reader that fails is closed.</summary>
+    private void ForEachIdleReader(Action<Reader> action)
+    {
+        var slots = ReaderSlots;
+        for (var i = 0; i < ReaderConnections && slots.Wait(0, CancellationToken.None); i++)
+        {
+            try
+            {
+                if (!_readers.TryDequeue(out var reader))
+                {
+                    break;
+                }
+                try
+                {
+                    action(reader);
+                }
+                catch
+                {
+                    reader.Dispose();
+                    throw;
+                }
+                ReturnReader(reader);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+    }
+
     private void DisposeReaders()
     {
         _disposed = true;

@@ -23,7 +23,7 @@ public sealed partial class SqliteMetadataStore
     //   checkpoints.
 
     /// <summary>How long a reader connection may keep using one snapshot, unless set.</summary>
-    public static readonly TimeSpan DefaultReaderSnapshotAge = TimeSpan.FromMilliseconds(1);
+    internal static readonly TimeSpan DefaultReaderSnapshotAge = TimeSpan.FromMilliseconds(1);
 
     /// <summary>How long a reader connection may keep using one read transaction (snapshot) for
     /// the reads that follow; <see cref="TimeSpan.Zero"/>: one read transaction a read.</summary>
@@ -55,7 +55,7 @@ public sealed partial class SqliteMetadataStore
 
     private void ScheduleSnapshotSweep()
     {
-        if (Interlocked.Exchange(ref _sweepScheduled, 1) == 0)
+        if (!_disposed && Interlocked.Exchange(ref _sweepScheduled, 1) == 0)
         {
             var timer = _snapshotSweep ?? InitializeSnapshotSweep();
             try
@@ -99,37 +99,6 @@ public sealed partial class SqliteMetadataStore
             // The reader that failed is closed (its transaction with it), or the store is being
             // disposed; the next read opens another. Nothing else to do on a timer's thread, where
             // an exception left unhandled would end the process.
-        }
-    }
-
-    /// <summary>Runs <paramref name="action"/> on each reader connection not in use, holding its slot
-    /// (so no read takes it meanwhile); a reader that fails is closed.</summary>
-    private void ForEachIdleReader(Action<Reader> action)
-    {
-        var slots = ReaderSlots;
-        for (var i = 0; i < ReaderConnections && slots.Wait(0, CancellationToken.None); i++)
-        {
-            try
-            {
-                if (!_readers.TryDequeue(out var reader))
-                {
-                    break;
-                }
-                try
-                {
-                    action(reader);
-                }
-                catch
-                {
-                    reader.Dispose();
-                    throw;
-                }
-                ReturnReader(reader);
-            }
-            finally
-            {
-                slots.Release();
-            }
         }
     }
 

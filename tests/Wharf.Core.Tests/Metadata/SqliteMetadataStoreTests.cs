@@ -44,11 +44,9 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
     public async Task GetLinkedBlobSizeAsync_OneReaderConnection_EveryReadAnswered()
     {
         using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 1 };
-        var repository = RepositoryName.Parse("team/app");
-        var blob = TestDigests.Sha256Of("layer");
-        await store.LinkBlobAsync(repository, blob, 42, CancellationToken.None);
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 42, Ct);
 
-        var sizes = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(repository, blob, CancellationToken.None))));
+        var sizes = await ReadLinkAtOnceAsync(store, 100);
 
         Assert.All(sizes, size => Assert.Equal(42, size));
         Assert.Equal(1, store.ReadersOpened);
@@ -58,17 +56,19 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
     public async Task ReleaseMemory_AfterReads_ReadersKeptAndStillAnswer()
     {
         using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 2 };
-        var repository = RepositoryName.Parse("team/app");
-        var blob = TestDigests.Sha256Of("layer");
-        await store.LinkBlobAsync(repository, blob, 42, CancellationToken.None);
-        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(repository, blob, CancellationToken.None))));
+        await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 42, Ct);
+        await ReadLinkAtOnceAsync(store, 50);
         var opened = store.ReadersOpened;
 
         store.ReleaseMemory();
 
-        Assert.Equal(42, await store.GetLinkedBlobSizeAsync(repository, blob, CancellationToken.None));
+        Assert.Equal(42, await store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct));
         Assert.Equal(opened, store.ReadersOpened);
     }
+
+    /// <summary>The link of blob 1 in repository a, read <paramref name="count"/> times at once.</summary>
+    private static Task<long?[]> ReadLinkAtOnceAsync(SqliteMetadataStore store, int count) =>
+        Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct))));
 
     [Fact]
     public void ReaderCacheKiB_BudgetSplitBetweenReaders_AtLeast64KiB()
@@ -293,7 +293,7 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract
     {
         using var store = new SqliteMetadataStore(DatabaseFile) { ReaderConnections = 2, ReaderSnapshotAge = TimeSpan.FromHours(1) };
         await store.LinkBlobAsync(Repo("a"), BlobDigest("1"), 5, Ct);
-        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.GetLinkedBlobSizeAsync(Repo("a"), BlobDigest("1"), Ct))));
+        await ReadLinkAtOnceAsync(store, 20);
         await store.LinkBlobAsync(Repo("a"), BlobDigest("2"), 6, Ct);
 
         // The idle readers' snapshots are swept a few milliseconds after their last read; a
